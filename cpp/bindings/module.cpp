@@ -1,0 +1,295 @@
+// The pybind11 module fastmlp._core: converts arrays, checks shapes, releases the
+// GIL and calls the core. No arithmetic happens here.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../inference.hpp"
+#include "../network.hpp"
+#include "../train.hpp"
+
+namespace py = pybind11;
+using fastmlp::Index;
+
+namespace {
+
+template <typename T>
+using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+using Mask = py::array_t<bool, py::array::c_style | py::array::forcecast>;
+
+fastmlp::Activation parse_activation(const std::string& name) {
+  if (name == "identity") return fastmlp::Activation::kIdentity;
+  if (name == "logistic") return fastmlp::Activation::kLogistic;
+  if (name == "tanh") return fastmlp::Activation::kTanh;
+  if (name == "relu") return fastmlp::Activation::kRelu;
+  throw py::value_error("activation must be one of 'identity', 'logistic', 'tanh', 'relu', got '" +
+                        name + "'");
+}
+
+fastmlp::Output parse_output(const std::string& name) {
+  if (name == "softmax") return fastmlp::Output::kSoftmax;
+  if (name == "logistic") return fastmlp::Output::kLogistic;
+  if (name == "identity") return fastmlp::Output::kIdentity;
+  throw py::value_error("output must be one of 'softmax', 'logistic', 'identity', got '" +
+                        name + "'");
+}
+
+std::string shape_of(const py::array& a) { return py::str(a.attr("shape")); }
+
+// Throws ValueError unless `a` is 2-D with `cols` columns (and `rows` rows when >= 0).
+void check_matrix(const py::array& a, const char* name, Index rows, Index cols) {
+  const bool ok = a.ndim() == 2 && a.shape(1) == cols && (rows < 0 || a.shape(0) == rows);
+  if (!ok) {
+    const std::string expected_rows = rows < 0 ? "n" : std::to_string(rows);
+    throw py::value_error(std::string(name) + " must have shape (" + expected_rows + ", " +
+                          std::to_string(cols) + "), got " + shape_of(a));
+  }
+}
+
+// Polls Python for pending signals (Ctrl-C) at most every 20 ms, so a loop of tiny
+// batches does not take the GIL thousands of times a second. A raised exception is
+// kept and rethrown once the GIL is held again.
+class SignalPoller {
+ public:
+  bool operator()() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_poll_ < std::chrono::milliseconds(20)) return false;
+    last_poll_ = now;
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() == 0) return false;
+    error_.emplace();  // fetches and clears the pending exception
+    return true;
+  }
+  std::optional<py::error_already_set>& error() { return error_; }
+
+ private:
+  std::chrono::steady_clock::time_point last_poll_ = std::chrono::steady_clock::now();
+  std::optional<py::error_already_set> error_;
+};
+
+template <typename T>
+class PyNetwork {
+ public:
+  PyNetwork(const std::vector<Index>& sizes, const std::string& activation,
+            const std::string& output, std::uint64_t seed)
+      : net_(sizes, parse_activation(activation), parse_output(output), seed) {}
+
+  std::vector<Index> sizes() const { return net_.sizes(); }
+  std::uint64_t seed() const { return net_.seed(); }
+  std::uint64_t epoch() const { return net_.epoch(); }
+  void set_epoch(std::uint64_t epoch) { net_.set_epoch(epoch); }
+
+  // Copies of one layer's parameter: which = "W", "b", "vW" or "vb".
+  py::array_t<T> get_parameter(Index l, const std::string& which) const {
+    const fastmlp::Layer<T>& layer = layer_at(l);
+    const auto& buffer = select(const_cast<fastmlp::Layer<T>&>(layer), which);
+    std::vector<py::ssize_t> shape{layer.n_out};
+    if (which == "W" || which == "vW") shape.push_back(layer.n_in);
+    py::array_t<T> out(shape);
+    std::copy(buffer.begin(), buffer.end(), out.mutable_data());
+    return out;
+  }
+
+  void set_parameter(Index l, const std::string& which, const Array<T>& value) {
+    fastmlp::Layer<T>& layer = layer_at(l);
+    auto& buffer = select(layer, which);
+    const bool matrix = which == "W" || which == "vW";
+    const bool ok = matrix ? value.ndim() == 2 && value.shape(0) == layer.n_out &&
+                                 value.shape(1) == layer.n_in
+                           : value.ndim() == 1 && value.shape(0) == layer.n_out;
+    if (!ok) {
+      const std::string expected = matrix ? "(" + std::to_string(layer.n_out) + ", " +
+                                                std::to_string(layer.n_in) + ")"
+                                          : "(" + std::to_string(layer.n_out) + ",)";
+      throw py::value_error(which + " of layer " + std::to_string(l) + " must have shape " +
+                            expected + ", got " + shape_of(value));
+    }
+    std::copy(value.data(), value.data() + buffer.size(), buffer.begin());
+  }
+
+  Array<T> forward(const Array<T>& X, int n_threads) const {
+    check_matrix(X, "X", -1, net_.n_in());
+    const Index n = X.shape(0);
+    Array<T> Y_hat({n, net_.n_out()});
+    const T* x = X.data();
+    T* y_hat = Y_hat.mutable_data();
+    {
+      py::gil_scoped_release release;
+      fastmlp::predict(net_, x, y_hat, n, fastmlp::resolve_threads(n_threads));
+    }
+    return Y_hat;
+  }
+
+  py::tuple gradients(const Array<T>& X, const Array<T>& Y,
+                      const std::vector<std::optional<Mask>>& masks,
+                      const std::vector<double>& dropout, int n_threads) const {
+    check_matrix(X, "X", -1, net_.n_in());
+    const Index n = X.shape(0);
+    check_matrix(Y, "Y", n, net_.n_out());
+    const Index L = net_.n_layers();
+    if (static_cast<Index>(masks.size()) != L || static_cast<Index>(dropout.size()) != L) {
+      throw py::value_error("masks and dropout must each hold " + std::to_string(L) +
+                            " entries, one per layer input");
+    }
+    std::vector<const std::uint8_t*> mask_data(L, nullptr);
+    for (Index l = 0; l < L; ++l) {
+      if (!masks[l]) continue;
+      check_matrix(*masks[l], ("masks[" + std::to_string(l) + "]").c_str(), n,
+                   net_.sizes()[l]);
+      mask_data[l] = reinterpret_cast<const std::uint8_t*>(masks[l]->data());
+    }
+
+    py::list dW_list, db_list;
+    std::vector<T*> dW(L), db(L);
+    for (Index l = 0; l < L; ++l) {
+      const fastmlp::Layer<T>& layer = net_.layer(l);
+      py::array_t<T> dW_l({layer.n_out, layer.n_in}), db_l(layer.n_out);
+      dW[l] = dW_l.mutable_data();
+      db[l] = db_l.mutable_data();
+      dW_list.append(dW_l);
+      db_list.append(db_l);
+    }
+    const T* x = X.data();
+    const T* y = Y.data();
+    double loss;
+    {
+      py::gil_scoped_release release;
+      loss = fastmlp::gradients(net_, x, y, n, mask_data, dropout, dW, db,
+                                fastmlp::resolve_threads(n_threads));
+    }
+    return py::make_tuple(loss, dW_list, db_list);
+  }
+
+  std::vector<double> fit(const Array<T>& X, const Array<T>& Y, Index epochs,
+                          Index batch_size, double learning_rate, double momentum,
+                          bool nesterov, double l1, double l2, bool scale_penalty_by_batch,
+                          const std::vector<double>& dropout, bool shuffle,
+                          const std::optional<py::function>& callback, int n_threads) {
+    check_matrix(X, "X", -1, net_.n_in());
+    check_matrix(Y, "Y", X.shape(0), net_.n_out());
+    fastmlp::FitOptions options;
+    options.epochs = epochs;
+    options.batch_size = batch_size;
+    options.step = {learning_rate, momentum, nesterov, l1, l2};
+    options.scale_penalty_by_batch = scale_penalty_by_batch;
+    options.dropout = dropout;
+    options.shuffle = shuffle;
+    fastmlp::check_fit_options(net_, options);
+
+    SignalPoller poller;
+    std::optional<py::error_already_set> callback_error;
+    fastmlp::FitHooks hooks;
+    hooks.stop_requested = [&poller]() { return poller(); };
+    if (callback) {
+      hooks.epoch_end = [&callback, &callback_error](Index epoch, double loss) {
+        py::gil_scoped_acquire gil;
+        try {
+          return bool(py::bool_((*callback)(epoch, loss)));
+        } catch (py::error_already_set& e) {
+          callback_error.emplace(std::move(e));
+          return true;
+        }
+      };
+    }
+
+    const T* x = X.data();
+    const T* y = Y.data();
+    const Index n = X.shape(0);
+    fastmlp::FitResult result;
+    {
+      py::gil_scoped_release release;
+      result = fastmlp::fit(net_, x, y, n, options, hooks, fastmlp::resolve_threads(n_threads));
+    }
+    if (poller.error()) throw std::move(*poller.error());
+    if (callback_error) throw std::move(*callback_error);
+    return result.history;
+  }
+
+ private:
+  fastmlp::Layer<T>& layer_at(Index l) {
+    if (l < 0 || l >= net_.n_layers()) {
+      throw py::index_error("layer index must be in [0, " + std::to_string(net_.n_layers()) +
+                            "), got " + std::to_string(l));
+    }
+    return net_.layer(l);
+  }
+  const fastmlp::Layer<T>& layer_at(Index l) const {
+    return const_cast<PyNetwork*>(this)->layer_at(l);
+  }
+
+  static fastmlp::Buffer<T>& select(fastmlp::Layer<T>& layer, const std::string& which) {
+    if (which == "W") return layer.W;
+    if (which == "b") return layer.b;
+    if (which == "vW") return layer.vW;
+    if (which == "vb") return layer.vb;
+    throw py::value_error("parameter must be 'W', 'b', 'vW' or 'vb', got '" + which + "'");
+  }
+
+  fastmlp::Network<T> net_;
+};
+
+template <typename T>
+void bind_network(py::module_& m, const char* name) {
+  py::class_<PyNetwork<T>>(m, name, "A network and its optimizer state in one dtype.")
+      .def(py::init<const std::vector<Index>&, const std::string&, const std::string&,
+                    std::uint64_t>(),
+           py::arg("sizes"), py::arg("activation"), py::arg("output"), py::arg("seed"))
+      .def_property_readonly("sizes", &PyNetwork<T>::sizes)
+      .def_property_readonly("seed", &PyNetwork<T>::seed)
+      .def_property("epoch", &PyNetwork<T>::epoch, &PyNetwork<T>::set_epoch,
+                    "Epochs trained so far; keys shuffling and dropout.")
+      .def("get_parameter", &PyNetwork<T>::get_parameter, py::arg("layer"), py::arg("which"),
+           "Return a copy of W, b, vW or vb of one layer.")
+      .def("set_parameter", &PyNetwork<T>::set_parameter, py::arg("layer"), py::arg("which"),
+           py::arg("value"), "Copy an array into W, b, vW or vb of one layer.")
+      .def("forward", &PyNetwork<T>::forward, py::arg("X"), py::arg("n_threads"),
+           "Return the output activations for X (n, n_in).")
+      .def("gradients", &PyNetwork<T>::gradients, py::arg("X"), py::arg("Y"),
+           py::arg("masks"), py::arg("dropout"), py::arg("n_threads"),
+           "Return (mean data loss, dW list, db list) for one batch.")
+      .def("fit", &PyNetwork<T>::fit, py::arg("X"), py::arg("Y"), py::arg("epochs"),
+           py::arg("batch_size"), py::arg("learning_rate"), py::arg("momentum"),
+           py::arg("nesterov"), py::arg("l1"), py::arg("l2"),
+           py::arg("scale_penalty_by_batch"), py::arg("dropout"), py::arg("shuffle"),
+           py::arg("callback"), py::arg("n_threads"),
+           "Train by minibatch SGD and return the loss of each epoch.");
+}
+
+py::array_t<std::int64_t> shuffle_order(std::uint64_t seed, std::uint64_t epoch, Index n) {
+  py::array_t<std::int64_t> order(n);
+  std::vector<Index> buffer(n);
+  fastmlp::shuffle_order(seed, epoch, buffer.data(), n);
+  std::copy(buffer.begin(), buffer.end(), order.mutable_data());
+  return order;
+}
+
+py::array_t<bool> dropout_mask(std::uint64_t seed, std::uint64_t epoch, std::uint64_t batch,
+                               Index layer, Index rows, Index width, double p) {
+  py::array_t<bool> keep({rows, width});
+  bool* out = keep.mutable_data();
+  const std::uint64_t key = fastmlp::dropout_key(seed, epoch, batch, layer);
+  for (Index e = 0; e < rows * width; ++e) out[e] = fastmlp::dropout_keeps(key, e, p);
+  return keep;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "Compiled core behind fastmlp.MLP; not a public interface.";
+  bind_network<float>(m, "Network32");
+  bind_network<double>(m, "Network64");
+  m.def("shuffle_order", &shuffle_order, py::arg("seed"), py::arg("epoch"), py::arg("n"),
+        "Return the sample order that fit uses in one epoch when shuffling.");
+  m.def("dropout_mask", &dropout_mask, py::arg("seed"), py::arg("epoch"), py::arg("batch"),
+        py::arg("layer"), py::arg("rows"), py::arg("width"), py::arg("p"),
+        "Return the keep-mask fit draws for one layer input of one batch.");
+  m.def("max_threads", []() { return omp_get_max_threads(); },
+        "Return OpenMP's current maximum thread count.");
+}

@@ -1,0 +1,54 @@
+// Basic types shared by the whole core: the index type, aligned buffers and the
+// thread-count setting every parallel region takes.
+#pragma once
+
+#include <omp.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace fastmlp {
+
+// Signed, as OpenMP loops want; n * n_in cannot wrap for any array that fits in memory.
+using Index = std::ptrdiff_t;
+
+// 64-byte alignment: one cache line, and the width of an AVX-512 register.
+constexpr std::size_t kAlignment = 64;
+
+template <typename T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <typename U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}
+
+  T* allocate(std::size_t count) {
+    const std::size_t bytes = (count * sizeof(T) + kAlignment - 1) / kAlignment * kAlignment;
+    void* p = std::aligned_alloc(kAlignment, bytes == 0 ? kAlignment : bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t) { std::free(p); }
+
+  template <typename U>
+  bool operator==(const AlignedAllocator<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const AlignedAllocator<U>&) const { return false; }
+};
+
+template <typename T>
+using Buffer = std::vector<T, AlignedAllocator<T>>;
+
+// Thread count for one parallel region. n_threads <= 0 means "OpenMP's current
+// maximum", read at each call so OMP_NUM_THREADS and threadpoolctl limits apply.
+inline int resolve_threads(int n_threads) {
+  return n_threads > 0 ? n_threads : omp_get_max_threads();
+}
+
+// Elementwise loops shorter than this run on one thread: below it, waking a second
+// thread costs more than the loop itself (a few microseconds against ~1 ns an element).
+constexpr Index kMinParallelElements = 1 << 15;
+
+}  // namespace fastmlp

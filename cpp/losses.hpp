@@ -1,0 +1,103 @@
+// Output layers, each fused with its loss: softmax with categorical cross-entropy,
+// logistic with binary cross-entropy, identity with squared error 1/2 (y - y_hat)^2.
+// For all three pairs the gradient of a sample's loss at z is y_hat - y, so the
+// delta never forms dL/dy_hat and stays finite for saturated outputs.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+#include "activations.hpp"
+#include "common.hpp"
+
+namespace fastmlp {
+
+enum class Output { kSoftmax, kLogistic, kIdentity };
+
+// y_hat (width) = the output activation of one row z (width). Softmax subtracts
+// the row maximum before exp so that no exp overflows.
+template <typename T>
+void output_activation_row(Output output, const T* z, T* y_hat, Index width) {
+  switch (output) {
+    case Output::kSoftmax: {
+      const T z_max = *std::max_element(z, z + width);
+      T sum = 0;
+      for (Index j = 0; j < width; ++j) {
+        y_hat[j] = std::exp(z[j] - z_max);
+        sum += y_hat[j];
+      }
+      for (Index j = 0; j < width; ++j) y_hat[j] /= sum;
+      return;
+    }
+    case Output::kLogistic:
+      for (Index j = 0; j < width; ++j) y_hat[j] = logistic(z[j]);
+      return;
+    case Output::kIdentity:
+      std::copy(z, z + width, y_hat);
+      return;
+  }
+}
+
+// The loss of one row, computed from z without clipping, in double:
+// cross-entropy as logsumexp(z) - sum(y z), binary cross-entropy as
+// sum(max(z, 0) - y z + log1p(exp(-|z|))), squared error as 1/2 sum (y - z)^2.
+template <typename T>
+double output_loss_row(Output output, const T* z, const T* y, Index width) {
+  double loss = 0;
+  switch (output) {
+    case Output::kSoftmax: {
+      const double z_max = *std::max_element(z, z + width);
+      double sum_exp = 0, y_dot_z = 0;
+      for (Index j = 0; j < width; ++j) {
+        sum_exp += std::exp(double(z[j]) - z_max);
+        y_dot_z += double(y[j]) * double(z[j]);
+      }
+      return z_max + std::log(sum_exp) - y_dot_z;
+    }
+    case Output::kLogistic:
+      for (Index j = 0; j < width; ++j) {
+        const double zj = z[j];
+        loss += std::max(zj, 0.0) - double(y[j]) * zj + std::log1p(std::exp(-std::abs(zj)));
+      }
+      return loss;
+    case Output::kIdentity:
+      for (Index j = 0; j < width; ++j) {
+        const double r = double(y[j]) - double(z[j]);
+        loss += 0.5 * r * r;
+      }
+      return loss;
+  }
+  return loss;
+}
+
+// For a batch of n rows: Z (n, width) += b, Y_hat = output activation, row_loss[i]
+// = loss of row i, dZ = (Y_hat - Y) * scale with scale = 1 / n for the batch mean.
+// Any of Y, dZ may be null to skip the loss and the delta. Rows are independent.
+template <typename T>
+void output_forward(Output output, const T* b, const T* Y, T* Z, T* Y_hat, T* dZ,
+                    double* row_loss, Index n, Index width, T scale, int n_threads) {
+  const bool parallel = n * width >= kMinParallelElements / 4;
+#pragma omp parallel for schedule(static) num_threads(n_threads) if (parallel)
+  for (Index i = 0; i < n; ++i) {
+    T* z_i = Z + i * width;
+    T* y_hat_i = Y_hat + i * width;
+    for (Index j = 0; j < width; ++j) z_i[j] += b[j];
+    output_activation_row(output, z_i, y_hat_i, width);
+    if (Y == nullptr) continue;
+    const T* y_i = Y + i * width;
+    row_loss[i] = output_loss_row(output, z_i, y_i, width);
+    if (dZ == nullptr) continue;
+    T* dz_i = dZ + i * width;
+    for (Index j = 0; j < width; ++j) dz_i[j] = (y_hat_i[j] - y_i[j]) * scale;
+  }
+}
+
+// Mean of row_loss[0, n) summed in index order, so the result does not depend on
+// the thread count.
+inline double mean_row_loss(const double* row_loss, Index n) {
+  double sum = 0;
+  for (Index i = 0; i < n; ++i) sum += row_loss[i];
+  return n > 0 ? sum / double(n) : 0.0;
+}
+
+}  // namespace fastmlp

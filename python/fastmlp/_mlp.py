@@ -1,0 +1,485 @@
+"""fastmlp.MLP: the low-level network, backed by the compiled core."""
+
+import numbers
+import secrets
+import zipfile
+
+import numpy as np
+
+from . import _core
+from ._validation import (
+    as_matrix,
+    as_targets,
+    check_choice,
+    check_dropout,
+    check_float,
+    check_int,
+    check_n_features,
+    check_real_dtype,
+)
+
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+OUTPUTS = ("softmax", "logistic", "identity")
+DTYPES = ("float32", "float64")
+PENALTY_SCALINGS = ("none", "batch")
+
+# Version of the layout written by MLP.save; load rejects any other.
+SAVE_FORMAT_VERSION = 1
+
+
+def _check_sizes(sizes):
+    """Return sizes as a tuple of positive ints with at least two entries."""
+    try:
+        values = list(sizes)
+    except TypeError:
+        raise TypeError(f"sizes must be a sequence of integers, got {sizes!r}") from None
+    if len(values) < 2:
+        raise ValueError(
+            "sizes must list at least the input and output widths, "
+            f"e.g. [64, 32, 10]; got {values!r}"
+        )
+    return tuple(check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(values))
+
+
+def _check_seed(seed):
+    """Return seed as an int in [0, 2**64); None draws fresh entropy."""
+    if seed is None:
+        return secrets.randbits(64)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
+    return int(seed)
+
+
+def _check_n_threads(n_threads):
+    """Return n_threads unchanged after checking it is None or a positive int."""
+    if n_threads is not None:
+        check_int(n_threads, "n_threads", 1)
+    return n_threads
+
+
+class MLP:
+    """A multilayer perceptron trained by minibatch SGD in the compiled core.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Widths of every layer, input and output included, e.g. ``[64, 32, 10]``.
+        Two entries make a network with no hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers; "sigmoid" is accepted for "logistic".
+    output : {"softmax", "logistic", "identity"}, default="softmax"
+        Output layer, each paired with its loss: softmax with categorical
+        cross-entropy, logistic with binary cross-entropy (binary or
+        multilabel), identity with squared error ``1/2 (y - y_hat)^2``.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the parameters and of every computation.
+    seed : int or None, default=None
+        Seed of the counter-based generator behind initialisation, shuffling and
+        dropout. None draws one from the operating system and stores it.
+    n_threads : int or None, default=None
+        Threads of each parallel region. None follows OpenMP's current maximum
+        (``OMP_NUM_THREADS``, threadpoolctl limits), read at each call.
+
+    Attributes
+    ----------
+    weights : list of ndarray
+        ``weights[l]`` has shape ``(sizes[l+1], sizes[l])``. Reading returns
+        read-only copies; assigning a whole list checks, converts and copies.
+    biases : list of ndarray
+        ``biases[l]`` has shape ``(sizes[l+1],)``; read and assigned like weights.
+    epoch : int
+        Epochs trained so far. It keys the shuffling and dropout of the next
+        epoch and persists across ``fit`` calls, like the momentum velocities,
+        so ``fit(epochs=a)`` followed by ``fit(epochs=b)`` equals
+        ``fit(epochs=a+b)``.
+
+    Examples
+    --------
+    >>> import numpy as np, fastmlp
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    >>> y = np.array([0, 1, 1, 0])
+    >>> net = fastmlp.MLP([2, 8, 2], activation="tanh", seed=0)
+    >>> history = net.fit(X, y, epochs=500, batch_size=4, learning_rate=0.5)
+    >>> net.forward(X).argmax(axis=1)
+    array([0, 1, 1, 0])
+    """
+
+    def __init__(
+        self,
+        sizes,
+        activation="relu",
+        output="softmax",
+        dtype="float32",
+        seed=None,
+        n_threads=None,
+    ):
+        sizes = _check_sizes(sizes)
+        if activation == "sigmoid":
+            activation = "logistic"
+        check_choice(activation, "activation", ACTIVATIONS + ("sigmoid",))
+        check_choice(output, "output", OUTPUTS)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
+        check_choice(dtype.name, "dtype", DTYPES)
+        self._activation = activation
+        self._output = output
+        self._dtype = dtype
+        self._seed = _check_seed(seed)
+        self._n_threads = _check_n_threads(n_threads)
+        core_class = _core.Network32 if dtype == np.float32 else _core.Network64
+        self._core = core_class(list(sizes), activation, output, self._seed)
+        self._sizes = sizes
+
+    # Settings -------------------------------------------------------------------
+
+    sizes = property(lambda self: self._sizes, doc="Widths of every layer.")
+    activation = property(lambda self: self._activation, doc="Hidden activation.")
+    output = property(lambda self: self._output, doc="Output layer and its loss.")
+    dtype = property(lambda self: self._dtype, doc="NumPy dtype of the parameters.")
+    seed = property(lambda self: self._seed, doc="Seed of the generator.")
+
+    @property
+    def n_threads(self):
+        """Threads per parallel region; None follows OpenMP's maximum."""
+        return self._n_threads
+
+    @n_threads.setter
+    def n_threads(self, value):
+        self._n_threads = _check_n_threads(value)
+
+    @property
+    def epoch(self):
+        """Epochs trained so far."""
+        return self._core.epoch
+
+    @property
+    def n_layers(self):
+        """Number of weight layers, ``len(sizes) - 1``."""
+        return len(self._sizes) - 1
+
+    def __repr__(self):
+        return (
+            f"MLP({list(self._sizes)}, activation={self._activation!r}, "
+            f"output={self._output!r}, dtype={self._dtype.name!r}, seed={self._seed})"
+        )
+
+    # Parameters -----------------------------------------------------------------
+
+    def _get(self, which):
+        arrays = [self._core.get_parameter(l, which) for l in range(self.n_layers)]
+        for a in arrays:
+            a.flags.writeable = False
+        return arrays
+
+    def _set(self, which, arrays, name):
+        arrays = list(arrays)
+        if len(arrays) != self.n_layers:
+            raise ValueError(
+                f"{name} must be a list of {self.n_layers} arrays, one per layer, "
+                f"got {len(arrays)}"
+            )
+        converted = []
+        for l, a in enumerate(arrays):
+            a = np.asarray(a)
+            check_real_dtype(a, f"{name}[{l}]")
+            expected = (self._sizes[l + 1], self._sizes[l]) if which in ("W", "vW") else (
+                self._sizes[l + 1],
+            )
+            if a.shape != expected:
+                raise ValueError(f"{name}[{l}] must have shape {expected}, got {a.shape}")
+            converted.append(np.ascontiguousarray(a, dtype=self._dtype))
+        # Check every layer before writing any, so a bad list changes nothing.
+        for l, a in enumerate(converted):
+            self._core.set_parameter(l, which, a)
+
+    @property
+    def weights(self):
+        """Read-only copies of W for each layer, shape ``(n_out, n_in)``."""
+        return self._get("W")
+
+    @weights.setter
+    def weights(self, arrays):
+        self._set("W", arrays, "weights")
+
+    @property
+    def biases(self):
+        """Read-only copies of b for each layer, shape ``(n_out,)``."""
+        return self._get("b")
+
+    @biases.setter
+    def biases(self, arrays):
+        self._set("b", arrays, "biases")
+
+    # Computation ----------------------------------------------------------------
+
+    def _threads(self):
+        return 0 if self._n_threads is None else self._n_threads
+
+    def _input(self, X):
+        X = as_matrix(X, self._dtype, "X")
+        check_n_features(X, self._sizes[0])
+        return X
+
+    def _targets(self, Y, n_samples):
+        return as_targets(Y, n_samples, self._sizes[-1], self._output, self._dtype)
+
+    def forward(self, X):
+        """Return the output activations for X, shape ``(n_samples, sizes[-1])``.
+
+        Outputs are probabilities for softmax and logistic outputs, not logits.
+        Dropout is never applied.
+        """
+        return self._core.forward(self._input(X), self._threads())
+
+    def gradients(self, X, Y, dropout=None, masks=None):
+        """Return ``(loss, dW, db)`` of the mean data loss over the batch (X, Y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sizes[0])
+        Y : array-like of shape (n_samples, sizes[-1])
+            For a softmax output, 1-D integer class indices are accepted too.
+        dropout : float, sequence of float or None, default=None
+            Drop probabilities as in ``fit``. Without ``masks`` the masks are the
+            ones ``fit`` would draw for batch 0 of the next epoch.
+        masks : list of (ndarray of bool or None), optional
+            One keep-mask of shape ``(n_samples, sizes[l])`` per input and
+            hidden layer, None for a layer that is not dropped. Needs
+            ``dropout`` for the scale ``1 / (1 - p_l)`` of kept units.
+
+        Returns
+        -------
+        loss : float
+            Mean data loss, without penalties.
+        dW, db : list of ndarray
+            Fresh arrays with the shapes of ``weights`` and ``biases``.
+        """
+        X = self._input(X)
+        Y = self._targets(Y, X.shape[0])
+        p = [0.0] * self.n_layers if dropout is None else check_dropout(dropout, self.n_layers)
+        if masks is None:
+            masks = self.dropout_masks(self.epoch, 0, X.shape[0], p)
+        elif dropout is None:
+            raise ValueError(
+                "masks need dropout probabilities for the scale of kept units; "
+                "pass dropout as well"
+            )
+        masks = self._check_masks(masks, X.shape[0])
+        loss, dW, db = self._core.gradients(X, Y, masks, p, self._threads())
+        return float(loss), dW, db
+
+    def _check_masks(self, masks, n_samples):
+        """Return masks as a list of C-contiguous bool arrays or None."""
+        masks = list(masks)
+        if len(masks) != self.n_layers:
+            raise ValueError(
+                f"masks must hold {self.n_layers} entries (the input layer and each "
+                f"hidden layer), got {len(masks)}"
+            )
+        checked = []
+        for l, mask in enumerate(masks):
+            if mask is None:
+                checked.append(None)
+                continue
+            mask = np.asarray(mask)
+            expected = (n_samples, self._sizes[l])
+            if mask.shape != expected:
+                raise ValueError(f"masks[{l}] must have shape {expected}, got {mask.shape}")
+            checked.append(np.ascontiguousarray(mask, dtype=bool))
+        return checked
+
+    def fit(
+        self,
+        X,
+        Y,
+        epochs=10,
+        batch_size=32,
+        learning_rate=0.1,
+        momentum=0.0,
+        nesterov=False,
+        l1=0.0,
+        l2=0.0,
+        dropout=0.0,
+        shuffle=True,
+        callback=None,
+        penalty_scaling="none",
+    ):
+        """Train by minibatch SGD and return the loss of each epoch.
+
+        Every argument is checked before the first step; a rejected call leaves
+        the model unchanged. The loop over epochs and batches runs in the
+        compiled core with the GIL released.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sizes[0])
+        Y : array-like of shape (n_samples, sizes[-1])
+            For a softmax output, 1-D integer class indices are accepted too.
+        epochs : int, default=10
+        batch_size : int, default=32
+            Rows per batch, clipped to n_samples. Batches are consecutive slices
+            of the epoch's order and the last, partial batch is kept.
+        learning_rate : float, default=0.1
+        momentum : float in [0, 1), default=0.0
+        nesterov : bool, default=False
+            Nesterov momentum; with ``momentum=0`` this is plain SGD.
+        l1, l2 : float, default=0.0
+            Penalties ``l1 ||W||_1 + l2/2 ||W||^2`` on weights, never biases.
+        dropout : float or sequence of float, default=0.0
+            One probability for every hidden layer, or ``len(sizes) - 1`` values:
+            the input layer first, then each hidden layer.
+        shuffle : bool, default=True
+            Visit samples in a new seeded order each epoch; False keeps their order.
+        callback : callable or None, default=None
+            ``callback(epoch, loss)`` after each epoch, epoch counting from 1
+            within this call; returning True stops training.
+        penalty_scaling : {"none", "batch"}, default="none"
+            "batch" divides l1 and l2 by the batch's row count, as scikit-learn
+            scales ``alpha``.
+
+        Returns
+        -------
+        history : list of float
+            Per epoch: the mean over samples of the batch losses (computed
+            before each batch's update, with dropout) plus the penalty terms.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C, after the current batch; the model stays consistent.
+        RuntimeError
+            When the loss becomes NaN or infinite.
+        """
+        X = self._input(X)
+        Y = self._targets(Y, X.shape[0])
+        epochs = check_int(epochs, "epochs", 0)
+        batch_size = check_int(batch_size, "batch_size", 1)
+        learning_rate = check_float(learning_rate, "learning_rate", 0.0, low_open=True)
+        momentum = check_float(momentum, "momentum", 0.0, 1.0)
+        l1 = check_float(l1, "l1", 0.0)
+        l2 = check_float(l2, "l2", 0.0)
+        p = check_dropout(dropout, self.n_layers)
+        check_choice(penalty_scaling, "penalty_scaling", PENALTY_SCALINGS)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {callback!r}")
+        return self._core.fit(
+            X,
+            Y,
+            epochs,
+            batch_size,
+            learning_rate,
+            momentum,
+            bool(nesterov),
+            l1,
+            l2,
+            penalty_scaling == "batch",
+            p,
+            bool(shuffle),
+            callback,
+            self._threads(),
+        )
+
+    # Replaying fit ----------------------------------------------------------------
+
+    def shuffle_order(self, epoch, n_samples):
+        """Return the sample order ``fit`` uses in ``epoch`` (from 0) when shuffling."""
+        epoch = check_int(epoch, "epoch", 0)
+        n_samples = check_int(n_samples, "n_samples", 0)
+        return _core.shuffle_order(self._seed, epoch, n_samples)
+
+    def dropout_masks(self, epoch, batch, n_rows, dropout):
+        """Return the keep-masks ``fit`` draws for one batch of one epoch.
+
+        A list with one boolean array of shape ``(n_rows, sizes[l])`` per input
+        and hidden layer, or None for a layer whose probability is 0.
+        """
+        epoch = check_int(epoch, "epoch", 0)
+        batch = check_int(batch, "batch", 0)
+        n_rows = check_int(n_rows, "n_rows", 0)
+        p = check_dropout(dropout, self.n_layers)
+        return [
+            None
+            if p_l == 0
+            else _core.dropout_mask(self._seed, epoch, batch, l, n_rows, self._sizes[l], p_l)
+            for l, p_l in enumerate(p)
+        ]
+
+    # Saving and loading -------------------------------------------------------------
+
+    def _state(self):
+        """Return every setting and array of the model as a dict of arrays."""
+        state = {
+            "format_version": np.array(SAVE_FORMAT_VERSION),
+            "sizes": np.array(self._sizes, dtype=np.int64),
+            "activation": np.array(self._activation),
+            "output": np.array(self._output),
+            "dtype": np.array(self._dtype.name),
+            "seed": np.array(self._seed, dtype=np.uint64),
+            "n_threads": np.array(-1 if self._n_threads is None else self._n_threads),
+            "epoch": np.array(self.epoch, dtype=np.uint64),
+        }
+        for which in ("W", "b", "vW", "vb"):
+            for l, array in enumerate(self._get(which)):
+                state[f"{which}_{l}"] = array
+        return state
+
+    @classmethod
+    def _from_state(cls, state, source):
+        """Return a model rebuilt from _state's dict, raising ValueError if it is not one."""
+        try:
+            version = int(state["format_version"])
+            if version != SAVE_FORMAT_VERSION:
+                raise ValueError(
+                    f"{source} has format version {version}; this fastmlp reads "
+                    f"version {SAVE_FORMAT_VERSION}"
+                )
+            n_threads = int(state["n_threads"])
+            net = cls(
+                [int(s) for s in state["sizes"]],
+                activation=str(state["activation"]),
+                output=str(state["output"]),
+                dtype=str(state["dtype"]),
+                seed=int(state["seed"]),
+                n_threads=None if n_threads < 0 else n_threads,
+            )
+            for which in ("W", "b", "vW", "vb"):
+                arrays = [state[f"{which}_{l}"] for l in range(net.n_layers)]
+                net._set(which, arrays, which)
+            net._core.epoch = int(state["epoch"])
+        except KeyError as error:
+            raise ValueError(f"{source} is not a fastmlp model: {error} is missing") from None
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{source} is not a valid fastmlp model: {error}") from error
+        return net
+
+    def save(self, path):
+        """Write the model to ``path`` (exactly that name) as a NumPy ``.npz`` file.
+
+        The file holds a format version, every setting, the weights, biases,
+        momentum velocities and the epoch counter.
+        """
+        # An open file keeps np.savez from appending ".npz" to the name.
+        with open(path, "wb") as file:
+            np.savez(file, **self._state())
+
+    @classmethod
+    def load(cls, path):
+        """Return the model saved at ``path``; raise ValueError for a damaged file."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                state = {key: data[key] for key in data.files}
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path!r} is not a readable fastmlp model: {error}") from error
+        return cls._from_state(state, repr(str(path)))
+
+    def __getstate__(self):
+        return self._state()
+
+    def __setstate__(self, state):
+        self.__dict__.update(self._from_state(state, "pickled state").__dict__)
