@@ -469,13 +469,15 @@ class MLP:
     @classmethod
     def load(cls, path):
         """Return the model saved at ``path``; raise ValueError for a damaged file."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                state = {key: data[key] for key in data.files}
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            raise ValueError(f"{path!r} is not a readable fastmlp model: {error}") from error
+        # Open the file here so that it is closed even when np.load fails.
+        with open(path, "rb") as file:
+            try:
+                with np.load(file, allow_pickle=False) as data:
+                    state = {key: data[key] for key in data.files}
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+                raise ValueError(
+                    f"{str(path)!r} is not a readable fastmlp model: {error}"
+                ) from error
         return cls._from_state(state, repr(str(path)))
 
     def __getstate__(self):

@@ -1,0 +1,347 @@
+"""fastmlp.MLP under bad input, threads, signals, callbacks and save/load."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fastmlp
+
+
+def _data(n=64, n_in=6, n_out=3, seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_in)).astype(dtype)
+    y = rng.integers(0, n_out, n)
+    return X, y
+
+
+def _snapshot(net):
+    return [W.copy() for W in net.weights] + [b.copy() for b in net.biases]
+
+
+def _assert_same_parameters(a, b):
+    for x, y in zip(_snapshot(a) if not isinstance(a, list) else a, _snapshot(b)):
+        np.testing.assert_array_equal(x, y)
+
+
+# Bad input ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(sizes=[4]), ValueError, "at least the input and output"),
+        (dict(sizes=[4, 0, 2]), ValueError, r"sizes\[1\] must be an integer >= 1"),
+        (dict(sizes=[4, 2.5]), TypeError, r"sizes\[1\] must be an integer"),
+        (dict(sizes=5), TypeError, "sizes must be a sequence"),
+        (dict(activation="softplus"), ValueError, "activation must be one of"),
+        (dict(output="sigmoid"), ValueError, "output must be one of"),
+        (dict(dtype="int32"), ValueError, "dtype must be one of"),
+        (dict(seed=-1), ValueError, "seed must be None or an integer"),
+        (dict(seed=1.5), TypeError, "seed must be None or an integer"),
+        (dict(n_threads=0), ValueError, "n_threads must be an integer >= 1"),
+    ],
+)
+def test_constructor_rejects_bad_settings(kwargs, error, match):
+    settings = dict(sizes=[4, 3, 2])
+    settings.update(kwargs)
+    with pytest.raises(error, match=match):
+        fastmlp.MLP(**settings)
+
+
+def test_constructor_accepts_sigmoid_and_draws_seed():
+    net = fastmlp.MLP([2, 3, 1], activation="sigmoid", output="logistic")
+    assert net.activation == "logistic"
+    assert isinstance(net.seed, int)
+    assert net.dtype == np.float32
+    assert net.sizes == (2, 3, 1)
+
+
+X_GOOD, Y_GOOD = _data()
+
+
+@pytest.mark.parametrize(
+    "X,Y,kwargs,error,match",
+    [
+        (X_GOOD[:, :5], Y_GOOD, {}, ValueError, "X has 5 features, but the network expects 6"),
+        (X_GOOD[0], Y_GOOD, {}, ValueError, "X must be a 2-D array, got 1-D"),
+        (X_GOOD[:0], Y_GOOD[:0], {}, ValueError, "at least one sample"),
+        (np.where(X_GOOD > 2, np.nan, X_GOOD), Y_GOOD, {}, ValueError, "finite values"),
+        (np.where(X_GOOD > 2, np.inf, X_GOOD), Y_GOOD, {}, ValueError, "finite values"),
+        (X_GOOD.astype(complex), Y_GOOD, {}, TypeError, "real numbers"),
+        (X_GOOD.astype(str), Y_GOOD, {}, TypeError, "real numbers"),
+        (X_GOOD, Y_GOOD[:-1], {}, ValueError, "same number of samples, got 64 and 63"),
+        (X_GOOD, Y_GOOD + 1, {}, ValueError, r"class indices in Y must be in \[0, 3\)"),
+        (X_GOOD, np.full((64, 3), 0.5), {}, ValueError, "must sum to 1"),
+        (X_GOOD, np.ones((64, 2)) / 2, {}, ValueError, r"shape \(64, 3\)"),
+        (X_GOOD, Y_GOOD, dict(learning_rate=0), ValueError, "learning_rate must be in"),
+        (X_GOOD, Y_GOOD, dict(learning_rate=-0.1), ValueError, "learning_rate must be in"),
+        (X_GOOD, Y_GOOD, dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
+        (X_GOOD, Y_GOOD, dict(batch_size=2.0), TypeError, "batch_size must be an integer"),
+        (X_GOOD, Y_GOOD, dict(epochs=-1), ValueError, "epochs must be an integer >= 0"),
+        (X_GOOD, Y_GOOD, dict(momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\)"),
+        (X_GOOD, Y_GOOD, dict(l1=-1e-3), ValueError, "l1 must be in"),
+        (X_GOOD, Y_GOOD, dict(l2=-1e-3), ValueError, "l2 must be in"),
+        (X_GOOD, Y_GOOD, dict(dropout=1.0), ValueError, r"dropout must be in \[0.0, 1.0\)"),
+        (X_GOOD, Y_GOOD, dict(dropout=-0.1), ValueError, "dropout must be in"),
+        (X_GOOD, Y_GOOD, dict(dropout=[0.1]), ValueError, "must hold 2 probabilities"),
+        (X_GOOD, Y_GOOD, dict(penalty_scaling="sample"), ValueError, "penalty_scaling"),
+        (X_GOOD, Y_GOOD, dict(callback=3), TypeError, "callback must be callable"),
+    ],
+)
+def test_fit_rejects_bad_input_and_keeps_model(X, Y, kwargs, error, match):
+    net = fastmlp.MLP([6, 5, 3], seed=0)
+    before = _snapshot(net)
+    options = dict(epochs=2)
+    options.update(kwargs)
+    with pytest.raises(error, match=match):
+        net.fit(X, Y, **options)
+    _assert_same_parameters(before, net)
+    assert net.epoch == 0
+
+
+def test_logistic_targets_must_lie_in_unit_interval():
+    net = fastmlp.MLP([6, 2], output="logistic", seed=0)
+    with pytest.raises(ValueError, match=r"logistic output must lie in \[0, 1\]"):
+        net.fit(X_GOOD, np.full((64, 2), 1.5))
+
+
+def test_assigning_weights_checks_count_and_shapes():
+    net = fastmlp.MLP([4, 3, 2], seed=0)
+    before = _snapshot(net)
+    with pytest.raises(ValueError, match="list of 2 arrays"):
+        net.weights = [np.zeros((3, 4))]
+    with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(2, 3\)"):
+        net.weights = [np.zeros((3, 4)), np.zeros((3, 2))]
+    _assert_same_parameters(before, net)
+    net.weights = [np.ones((3, 4)), np.ones((2, 3), dtype=np.int64)]
+    assert net.weights[1].dtype == np.float32
+    assert (net.weights[1] == 1).all()
+
+
+def test_weights_are_read_only_copies():
+    net = fastmlp.MLP([4, 3, 2], seed=0)
+    W = net.weights[0]
+    with pytest.raises(ValueError, match="read-only"):
+        W[0, 0] = 5.0
+    assert net.weights[0] is not net.weights[0]
+
+
+def test_inputs_of_any_layout_are_converted_not_misread():
+    X, y = _data(n=30, n_in=5)
+    net = fastmlp.MLP([5, 4, 3], dtype="float64", seed=0)
+    expected = net.forward(X.astype(np.float64))
+    variants = [
+        np.asfortranarray(X),
+        X.astype(np.float64)[:, ::-1][:, ::-1],
+        np.repeat(X, 2, axis=0)[::2],
+        X.tolist(),
+        X.astype(np.float16).astype(np.float32),
+    ]
+    for variant in variants[:-1]:
+        np.testing.assert_array_equal(net.forward(variant), expected)
+    # float16 input is rounded, then computed in float64.
+    assert net.forward(variants[-1]).dtype == np.float64
+
+
+# Determinism and state ----------------------------------------------------------
+
+
+def _train(n_threads, seed=3, dtype="float32", **options):
+    X, y = _data(n=300, n_in=70, n_out=10, dtype=dtype)
+    net = fastmlp.MLP([70, 65, 33, 10], dtype=dtype, seed=seed, n_threads=n_threads)
+    defaults = dict(epochs=3, batch_size=64, learning_rate=0.05, momentum=0.9, dropout=0.2)
+    defaults.update(options)
+    history = net.fit(X, y, **defaults)
+    return net, history
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_same_bits_with_one_and_two_threads(dtype):
+    one, history_one = _train(1, dtype=dtype)
+    two, history_two = _train(2, dtype=dtype)
+    assert history_one == history_two
+    _assert_same_parameters(one, two)
+    X, _ = _data(n=300, n_in=70, n_out=10, dtype=dtype)
+    np.testing.assert_array_equal(one.forward(X), two.forward(X))
+
+
+def test_same_bits_under_omp_num_threads():
+    # OMP_NUM_THREADS must reach the runtime before it starts, so each thread
+    # count runs in its own interpreter.
+    script = (
+        "import numpy as np, fastmlp\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(200, 70)).astype(np.float32)\n"
+        "y = rng.integers(0, 10, 200)\n"
+        "net = fastmlp.MLP([70, 65, 10], seed=1)\n"
+        "net.fit(X, y, epochs=2, batch_size=50, dropout=0.3, momentum=0.9)\n"
+        "print(fastmlp._core.max_threads(), net.weights[0].tobytes().hex()[:4000])\n"
+    )
+    outputs = {}
+    for threads in ("1", "2"):
+        env = dict(os.environ, OMP_NUM_THREADS=threads)
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True,
+            check=True, timeout=120,
+        )
+        reported, weights = result.stdout.split()
+        assert reported == threads
+        outputs[threads] = weights
+    assert outputs["1"] == outputs["2"]
+
+
+def test_same_seed_same_result_and_different_seed_differs():
+    a, _ = _train(None, seed=7)
+    b, _ = _train(None, seed=7)
+    c, _ = _train(None, seed=8)
+    _assert_same_parameters(a, b)
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+def test_fit_in_two_calls_equals_one_call():
+    whole, history = _train(None, epochs=4)
+    split, first = _train(None, epochs=1)
+    X, y = _data(n=300, n_in=70, n_out=10)
+    second = split.fit(
+        X, y, epochs=3, batch_size=64, learning_rate=0.05, momentum=0.9, dropout=0.2
+    )
+    assert first + second == history
+    assert split.epoch == whole.epoch == 4
+    _assert_same_parameters(whole, split)
+
+
+def test_both_dtypes_start_from_the_same_rounded_weights():
+    a = fastmlp.MLP([9, 17, 3], dtype="float32", seed=5)
+    b = fastmlp.MLP([9, 17, 3], dtype="float64", seed=5)
+    for Wa, Wb in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(Wa, Wb.astype(np.float32))
+    # He bound for the relu hidden layer, Glorot for the output layer.
+    assert np.abs(b.weights[0]).max() <= np.sqrt(6 / 9)
+    assert np.abs(b.weights[0]).max() > 0.9 * np.sqrt(6 / 9)
+    assert np.abs(b.weights[1]).max() <= np.sqrt(6 / 20)
+
+
+# Callbacks, signals and the GIL -------------------------------------------------
+
+
+def test_callback_sees_each_epoch_and_can_stop():
+    seen = []
+
+    def callback(epoch, loss):
+        seen.append((epoch, loss))
+        return epoch == 3
+
+    X, y = _data()
+    net = fastmlp.MLP([6, 5, 3], seed=0)
+    history = net.fit(X, y, epochs=10, callback=callback)
+    assert [e for e, _ in seen] == [1, 2, 3]
+    assert history == [loss for _, loss in seen]
+    assert net.epoch == 3
+
+
+def test_callback_exception_propagates():
+    def callback(epoch, loss):
+        raise KeyError("from the callback")
+
+    X, y = _data()
+    net = fastmlp.MLP([6, 5, 3], seed=0)
+    with pytest.raises(KeyError, match="from the callback"):
+        net.fit(X, y, epochs=5, callback=callback)
+    assert net.epoch == 1
+
+
+def _large_problem():
+    X, y = _data(n=20000, n_in=100, n_out=10)
+    return fastmlp.MLP([100, 256, 256, 10], seed=0), X, y
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
+                    reason="signals reach only the main thread")
+def test_ctrl_c_stops_fit_with_consistent_model():
+    net, X, y = _large_problem()
+    timer = threading.Timer(0.3, signal.raise_signal, args=(signal.SIGINT,))
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=1000, batch_size=32)
+    elapsed = time.monotonic() - started
+    timer.join()
+    # The model is usable: finite weights, and training can go on.
+    assert all(np.isfinite(W).all() for W in net.weights)
+    assert np.isfinite(net.forward(X[:10])).all()
+    assert elapsed < 60  # far below the 1000 epochs the call asked for
+    assert len(net.fit(X[:100], y[:100], epochs=1)) == 1
+
+
+def test_fit_releases_the_gil():
+    net, X, y = _large_problem()
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.001)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    started = time.monotonic()
+    net.fit(X, y, epochs=1, batch_size=256)
+    finished = time.monotonic()
+    done.set()
+    counter.join()
+    during = [t for t in ticks if started < t < finished]
+    # With the GIL held for the whole fit the counter would not run at all.
+    assert finished - started > 0.05
+    assert len(during) >= 5
+
+
+# Save, load and pickle ------------------------------------------------------------
+
+
+def test_save_load_round_trip_keeps_everything(tmp_path):
+    net, _ = _train(None, dtype="float64")
+    path = tmp_path / "model.bin"
+    net.save(path)
+    assert path.exists()
+    assert not (tmp_path / "model.bin.npz").exists()
+    loaded = fastmlp.MLP.load(path)
+    for name in ("sizes", "activation", "output", "dtype", "seed", "n_threads", "epoch"):
+        assert getattr(loaded, name) == getattr(net, name), name
+    _assert_same_parameters(net, loaded)
+
+    # Optimizer state and epoch counter persist: training on gives equal bits.
+    X, y = _data(n=300, n_in=70, n_out=10, dtype=np.float64)
+    options = dict(epochs=1, batch_size=64, learning_rate=0.05, momentum=0.9, dropout=0.2)
+    assert net.fit(X, y, **options) == loaded.fit(X, y, **options)
+    _assert_same_parameters(net, loaded)
+
+
+def test_pickle_round_trip():
+    net, _ = _train(None)
+    clone = pickle.loads(pickle.dumps(net))
+    _assert_same_parameters(net, clone)
+    X, _ = _data(n=300, n_in=70, n_out=10)
+    np.testing.assert_array_equal(net.forward(X), clone.forward(X))
+
+
+def test_load_rejects_damaged_files(tmp_path):
+    net = fastmlp.MLP([4, 3, 2], seed=0)
+    path = tmp_path / "model.npz"
+    net.save(path)
+    data = path.read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable fastmlp model"):
+        fastmlp.MLP.load(tmp_path / "truncated.npz")
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="is missing"):
+        fastmlp.MLP.load(tmp_path / "other.npz")
+    with pytest.raises(FileNotFoundError):
+        fastmlp.MLP.load(tmp_path / "absent.npz")
