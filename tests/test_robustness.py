@@ -84,7 +84,7 @@ X_GOOD, Y_GOOD = _data()
         (X_GOOD, Y_GOOD, dict(learning_rate=-0.1), ValueError, "learning_rate must be in"),
         (X_GOOD, Y_GOOD, dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
         (X_GOOD, Y_GOOD, dict(batch_size=2.0), TypeError, "batch_size must be an integer"),
-        (X_GOOD, Y_GOOD, dict(epochs=-1), ValueError, "epochs must be an integer >= 0"),
+        (X_GOOD, Y_GOOD, dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
         (X_GOOD, Y_GOOD, dict(momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\)"),
         (X_GOOD, Y_GOOD, dict(l1=-1e-3), ValueError, "l1 must be in"),
         (X_GOOD, Y_GOOD, dict(l2=-1e-3), ValueError, "l2 must be in"),

@@ -268,11 +268,11 @@ class MLP:
                 "masks need dropout probabilities for the scale of kept units; "
                 "pass dropout as well"
             )
-        masks = self._check_masks(masks, X.shape[0])
+        masks = self._check_masks(masks, X.shape[0], p)
         loss, dW, db = self._core.gradients(X, Y, masks, p, self._threads())
         return float(loss), dW, db
 
-    def _check_masks(self, masks, n_samples):
+    def _check_masks(self, masks, n_samples, p):
         """Return masks as a list of C-contiguous bool arrays or None."""
         masks = list(masks)
         if len(masks) != self.n_layers:
@@ -286,10 +286,17 @@ class MLP:
                 checked.append(None)
                 continue
             mask = np.asarray(mask)
+            if mask.dtype != np.bool_:
+                raise TypeError(f"masks[{l}] must be a boolean array, got dtype {mask.dtype}")
             expected = (n_samples, self._sizes[l])
             if mask.shape != expected:
                 raise ValueError(f"masks[{l}] must have shape {expected}, got {mask.shape}")
-            checked.append(np.ascontiguousarray(mask, dtype=bool))
+            if p[l] == 0:
+                raise ValueError(
+                    f"masks[{l}] is given but the dropout probability of layer {l} is 0; "
+                    "pass dropout > 0 for that layer, or None as its mask"
+                )
+            checked.append(np.ascontiguousarray(mask))
         return checked
 
     def fit(
@@ -356,7 +363,7 @@ class MLP:
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
-        epochs = check_int(epochs, "epochs", 0)
+        epochs = check_int(epochs, "epochs", 1)
         batch_size = check_int(batch_size, "batch_size", 1)
         learning_rate = check_float(learning_rate, "learning_rate", 0.0, low_open=True)
         momentum = check_float(momentum, "momentum", 0.0, 1.0)
