@@ -279,6 +279,36 @@ py::array_t<bool> dropout_mask(std::uint64_t seed, std::uint64_t epoch, std::uin
   return keep;
 }
 
+// C = op(A) op(B), where op transposes when asked; for benchmarks and kernel tests.
+template <typename T>
+Array<T> matmul(const Array<T>& A, const Array<T>& B, bool transpose_a, bool transpose_b,
+                int n_threads) {
+  if (A.ndim() != 2 || B.ndim() != 2) {
+    throw py::value_error("matmul expects 2-D A and B, got A " + shape_of(A) + ", B " +
+                          shape_of(B));
+  }
+  const Index m = transpose_a ? A.shape(1) : A.shape(0);
+  const Index k = transpose_a ? A.shape(0) : A.shape(1);
+  const Index k_b = transpose_b ? B.shape(1) : B.shape(0);
+  const Index n = transpose_b ? B.shape(0) : B.shape(1);
+  if (k != k_b) {
+    throw py::value_error("matmul: inner dimensions differ, op(A) is (" + std::to_string(m) +
+                          ", " + std::to_string(k) + ") and op(B) is (" + std::to_string(k_b) +
+                          ", " + std::to_string(n) + ")");
+  }
+  Array<T> C({m, n});
+  fastmlp::MatrixView<T> a = fastmlp::row_major(A.data(), A.shape(1));
+  fastmlp::MatrixView<T> b = fastmlp::row_major(B.data(), B.shape(1));
+  if (transpose_a) a = a.transposed();
+  if (transpose_b) b = b.transposed();
+  T* c = C.mutable_data();
+  {
+    py::gil_scoped_release release;
+    fastmlp::gemm(a, b, c, n, m, n, k, false, fastmlp::resolve_threads(n_threads));
+  }
+  return C;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -290,6 +320,14 @@ PYBIND11_MODULE(_core, m) {
   m.def("dropout_mask", &dropout_mask, py::arg("seed"), py::arg("epoch"), py::arg("batch"),
         py::arg("layer"), py::arg("rows"), py::arg("width"), py::arg("p"),
         "Return the keep-mask fit draws for one layer input of one batch.");
+  // float32 first: pybind11 tries overloads without conversion before converting,
+  // so float64 arrays reach the float64 overload.
+  m.def("matmul", &matmul<float>, py::arg("A"), py::arg("B"), py::arg("transpose_a") = false,
+        py::arg("transpose_b") = false, py::arg("n_threads") = 0,
+        "Return op(A) op(B) with fastmlp's GEMM, in float32.");
+  m.def("matmul", &matmul<double>, py::arg("A"), py::arg("B"), py::arg("transpose_a") = false,
+        py::arg("transpose_b") = false, py::arg("n_threads") = 0,
+        "Return op(A) op(B) with fastmlp's GEMM, in float64.");
   m.def("max_threads", []() { return omp_get_max_threads(); },
         "Return OpenMP's current maximum thread count.");
 }
