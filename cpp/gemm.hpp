@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "common.hpp"
+#include "kernels/dispatch.hpp"
 
 namespace fastmlp {
 
@@ -32,24 +33,21 @@ MatrixView<T> row_major(const T* data, Index n_cols) {
   return {data, n_cols, 1};
 }
 
-// Block sizes. MR x NR accumulators stay in registers: 4 x 8 floats are 8 SSE or
-// 4 AVX registers, 4 x 4 doubles the same byte count. KC keeps one A panel
-// (MR x KC) and one B panel (KC x NR) within a 32 KiB L1 cache; MC x KC of A and
-// KC x NC of B stay in a 512 KiB L2 cache.
-template <typename T>
-struct GemmBlocking {
-  static constexpr Index kMR = 4;
-  static constexpr Index kNR = 32 / sizeof(T);
-  static constexpr Index kKC = 256;
-  static constexpr Index kMC = 64;
-  static constexpr Index kNC = 128;
-};
+// Block sizes of the packed path, as upper limits: each dimension is split into
+// blocks of equal size no larger than these (784 = 4 x 196, not 3 x 256 + 16), so
+// no block is a sliver. With 12 x 32 float tiles, one A panel (12 x 256 floats,
+// 12 KiB) stays in a 32-48 KiB L1 cache while B panels stream from L2; the
+// B block (256 x 1024 floats at most, 1 MiB) is read from L2 or L3 once per A
+// panel.
+constexpr Index kMaxKC = 256;
+constexpr Index kMaxMC = 192;
+constexpr Index kMaxNC = 1024;
 
 // Products with fewer multiply-adds than this skip packing: copying the panels
 // would cost about as much as the arithmetic.
-constexpr Index kMinPackedFlops = 32 * 32 * 32;
-// Products with fewer multiply-adds than this run on one thread (about 20 us of
-// work at 8 GFLOP/s, several times the cost of starting an OpenMP team).
+constexpr Index kMinPackedFlops = 16 * 16 * 16;
+// Products with fewer multiply-adds than this run on one thread: about 3 us of
+// work at 80 GFLOP/s, comparable to starting a team and its barriers.
 constexpr Index kMinParallelFlops = 64 * 64 * 64;
 
 // C (m x n, row-major, leading dimension ldc) = or += A (m x k) B (k x n), with
@@ -79,111 +77,113 @@ void gemm_unpacked(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, I
   }
 }
 
-// Copies rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into panels of kMR rows,
-// each stored k-major (panel[p * kMR + r]); rows past mc are zero.
+// panel[p * width + q] = M(p0 + p, q0 + q) for q < valid, 0 for valid <= q <
+// width: a k-major panel of `width` rows of M^T (B panels: M = B; A panels:
+// M = A^T). Unit strides take the loops that read memory in order.
 template <typename T>
-void pack_A(MatrixView<T> A, Index i0, Index p0, Index mc, Index kc, T* packed) {
-  constexpr Index MR = GemmBlocking<T>::kMR;
-  for (Index ir = 0; ir < mc; ir += MR) {
-    const Index rows = std::min(MR, mc - ir);
+void pack_panel(MatrixView<T> M, Index p0, Index q0, Index kc, Index valid, Index width,
+                T* panel) {
+  const T* base = M.data + p0 * M.row_stride + q0 * M.col_stride;
+  if (M.col_stride == 1) {
     for (Index p = 0; p < kc; ++p) {
-      for (Index r = 0; r < MR; ++r) {
-        packed[p * MR + r] = r < rows ? A(i0 + ir + r, p0 + p) : T(0);
+      const T* src = base + p * M.row_stride;
+      T* dst = panel + p * width;
+      for (Index q = 0; q < valid; ++q) dst[q] = src[q];
+      for (Index q = valid; q < width; ++q) dst[q] = T(0);
+    }
+    return;
+  }
+  // Rows of M^T are contiguous in p: read each once, write with stride `width`.
+  for (Index q = 0; q < valid; ++q) {
+    const T* src = base + q * M.col_stride;
+    for (Index p = 0; p < kc; ++p) panel[p * width + q] = src[p * M.row_stride];
+  }
+  for (Index q = valid; q < width; ++q) {
+    for (Index p = 0; p < kc; ++p) panel[p * width + q] = T(0);
+  }
+}
+
+// Size of blocks that split `total` into equal parts of at most `limit`, rounded
+// up to a multiple of `multiple`.
+inline Index even_block(Index total, Index limit, Index multiple) {
+  const Index blocks = (total + limit - 1) / limit;
+  const Index size = (total + blocks - 1) / blocks;
+  return (size + multiple - 1) / multiple * multiple;
+}
+
+// Sizes and kernel of one packed product, fixed before any thread starts.
+template <typename T>
+struct PackedGemm {
+  MicroKernel<T> kernel;
+  Index kc, mc, nc;  // block sizes
+  T* A_packed;       // mc x kc, as mc / mr panels
+  T* B_packed;       // kc x nc, as nc / nr panels
+};
+
+// The loops of the packed product. Called by every thread of a team (or by one
+// thread outside any team): worksharing splits the packing and the tiles, and
+// the implicit barriers order packing before use and use before repacking.
+template <typename T>
+void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B, T* C,
+                       Index ldc, Index m, Index n, Index k, bool accumulate) {
+  const Index mr = g.kernel.mr, nr = g.kernel.nr;
+  for (Index jc = 0; jc < n; jc += g.nc) {
+    const Index nc = std::min(g.nc, n - jc);
+    const Index b_panels = (nc + nr - 1) / nr;
+    for (Index pc = 0; pc < k; pc += g.kc) {
+      const Index kc = std::min(g.kc, k - pc);
+      // Blocks after the first add to C: each element sums its k blocks in order.
+      const bool add = accumulate || pc > 0;
+#pragma omp for schedule(static) nowait
+      for (Index jp = 0; jp < b_panels; ++jp) {
+        pack_panel(B, pc, jc + jp * nr, kc, std::min(nr, nc - jp * nr), nr,
+                   g.B_packed + jp * nr * kc);
+      }
+      for (Index ic = 0; ic < m; ic += g.mc) {
+        const Index mc = std::min(g.mc, m - ic);
+        const Index a_panels = (mc + mr - 1) / mr;
+#pragma omp for schedule(static)
+        for (Index ip = 0; ip < a_panels; ++ip) {
+          pack_panel(A.transposed(), pc, ic + ip * mr, kc, std::min(mr, mc - ip * mr), mr,
+                     g.A_packed + ip * mr * kc);
+        }
+        // Threads own whole tiles of C; one A panel serves a run of B panels.
+#pragma omp for schedule(static)
+        for (Index t = 0; t < a_panels * b_panels; ++t) {
+          const Index ip = t / b_panels, jp = t % b_panels;
+          g.kernel.run(kc, g.A_packed + ip * mr * kc, g.B_packed + jp * nr * kc,
+                       C + (ic + ip * mr) * ldc + jc + jp * nr, ldc,
+                       std::min(mr, mc - ip * mr), std::min(nr, nc - jp * nr), add);
+        }
       }
     }
-    packed += MR * kc;
   }
 }
 
-// Copies rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into panels of kNR
-// columns, each stored k-major (panel[p * kNR + c]); columns past nc are zero.
-template <typename T>
-void pack_B(MatrixView<T> B, Index p0, Index j0, Index kc, Index nc, T* packed) {
-  constexpr Index NR = GemmBlocking<T>::kNR;
-  for (Index jr = 0; jr < nc; jr += NR) {
-    const Index cols = std::min(NR, nc - jr);
-    for (Index p = 0; p < kc; ++p) {
-      for (Index c = 0; c < NR; ++c) {
-        packed[p * NR + c] = c < cols ? B(p0 + p, j0 + jr + c) : T(0);
-      }
-    }
-    packed += NR * kc;
-  }
-}
-
-// The MR x NR block of C at C_tile (rows < m_valid, columns < n_valid are real)
-// = or += the product of one packed A panel and one packed B panel of depth kc.
-template <typename T>
-void micro_kernel(const T* A_panel, const T* B_panel, T* C_tile, Index ldc, Index kc,
-                  Index m_valid, Index n_valid, bool accumulate) {
-  constexpr Index MR = GemmBlocking<T>::kMR;
-  constexpr Index NR = GemmBlocking<T>::kNR;
-  T acc[MR][NR] = {};
-  for (Index p = 0; p < kc; ++p) {
-    const T* b_p = B_panel + p * NR;
-    for (Index r = 0; r < MR; ++r) {
-      const T a = A_panel[p * MR + r];
-#pragma omp simd
-      for (Index c = 0; c < NR; ++c) acc[r][c] += a * b_p[c];
-    }
-  }
-
-  // Store only the real part of an edge tile; padding rows and columns are zero.
-  for (Index r = 0; r < m_valid; ++r) {
-    T* c_r = C_tile + r * ldc;
-    for (Index c = 0; c < n_valid; ++c) c_r[c] = accumulate ? c_r[c] + acc[r][c] : acc[r][c];
-  }
-}
-
-// One MC x NC tile of C: loops over k blocks in order, packing both operands.
-template <typename T>
-void gemm_tile(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index i0, Index j0,
-               Index mc, Index nc, Index k, bool accumulate, T* A_packed, T* B_packed) {
-  constexpr Index MR = GemmBlocking<T>::kMR;
-  constexpr Index NR = GemmBlocking<T>::kNR;
-  constexpr Index KC = GemmBlocking<T>::kKC;
-  for (Index p0 = 0; p0 < k; p0 += KC) {
-    const Index kc = std::min(KC, k - p0);
-    pack_A(A, i0, p0, mc, kc, A_packed);
-    pack_B(B, p0, j0, kc, nc, B_packed);
-    const bool add = accumulate || p0 > 0;
-    for (Index jr = 0; jr < nc; jr += NR) {
-      for (Index ir = 0; ir < mc; ir += MR) {
-        micro_kernel(A_packed + ir * kc, B_packed + jr * kc,
-                     C + (i0 + ir) * ldc + j0 + jr, ldc, kc, std::min(MR, mc - ir),
-                     std::min(NR, nc - jr), add);
-      }
-    }
-  }
-}
-
-// C = or += A B through packed panels; threads own whole MC x NC tiles of C.
+// C = or += A B through packed panels and the active micro-kernel.
 template <typename T>
 void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n,
                  Index k, bool accumulate, int n_threads) {
-  using Blocking = GemmBlocking<T>;
-  const Index tiles_m = (m + Blocking::kMC - 1) / Blocking::kMC;
-  const Index tiles_n = (n + Blocking::kNC - 1) / Blocking::kNC;
-  const bool parallel = m * n * k >= kMinParallelFlops && tiles_m * tiles_n > 1;
-  const Index kc = std::min(Blocking::kKC, k);
-  const Index a_size = (Blocking::kMC + Blocking::kMR) * kc;
-  const Index b_size = (Blocking::kNC + Blocking::kNR) * kc;
+  PackedGemm<T> g;
+  g.kernel = active_micro_kernel<T>();
+  g.kc = even_block(k, kMaxKC, 1);
+  g.mc = even_block(m, kMaxMC, g.kernel.mr);
+  g.nc = even_block(n, kMaxNC, g.kernel.nr);
 
-#pragma omp parallel num_threads(n_threads) if (parallel)
-  {
-    // Grow-only per-thread panels: no allocation once the largest shape has run.
-    thread_local Buffer<T> A_packed, B_packed;
-    if (static_cast<Index>(A_packed.size()) < a_size) A_packed.resize(a_size);
-    if (static_cast<Index>(B_packed.size()) < b_size) B_packed.resize(b_size);
+  // Grow-only buffers of the calling thread, shared with its team: no allocation
+  // once the largest shape has run, and concurrent callers never share one.
+  thread_local Buffer<T> A_buffer, B_buffer;
+  const std::size_t a_size = g.mc * g.kc, b_size = g.kc * g.nc;
+  if (A_buffer.size() < a_size) A_buffer.resize(a_size);
+  if (B_buffer.size() < b_size) B_buffer.resize(b_size);
+  g.A_packed = A_buffer.data();
+  g.B_packed = B_buffer.data();
 
-#pragma omp for schedule(static)
-    for (Index tile = 0; tile < tiles_m * tiles_n; ++tile) {
-      const Index i0 = (tile / tiles_n) * Blocking::kMC;
-      const Index j0 = (tile % tiles_n) * Blocking::kNC;
-      gemm_tile(A, B, C, ldc, i0, j0, std::min(Blocking::kMC, m - i0),
-                std::min(Blocking::kNC, n - j0), k, accumulate, A_packed.data(),
-                B_packed.data());
-    }
+  if (n_threads > 1 && m * n * k >= kMinParallelFlops) {
+#pragma omp parallel num_threads(n_threads)
+    gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
+  } else {
+    gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
   }
 }
 
@@ -198,7 +198,8 @@ void gemm(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n, I
     }
     return;
   }
-  const bool thin = m < GemmBlocking<T>::kMR || n < GemmBlocking<T>::kNR;
+  // Matrix-vector shapes and tiny products gain nothing from packing.
+  const bool thin = m < 4 || n < 4;
   if (thin || m * n * k < kMinPackedFlops) {
     gemm_unpacked(A, B, C, ldc, m, n, k, accumulate, n_threads);
   } else {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../inference.hpp"
+#include "../kernels/dispatch.hpp"
 #include "../network.hpp"
 #include "../train.hpp"
 
@@ -328,6 +329,21 @@ PYBIND11_MODULE(_core, m) {
   m.def("matmul", &matmul<double>, py::arg("A"), py::arg("B"), py::arg("transpose_a") = false,
         py::arg("transpose_b") = false, py::arg("n_threads") = 0,
         "Return op(A) op(B) with fastmlp's GEMM, in float64.");
+  m.def("active_isa", []() { return std::string(fastmlp::isa_name(fastmlp::active_isa())); },
+        "Return the instruction set of the GEMM kernels in use.");
+  m.def("best_isa", []() { return std::string(fastmlp::isa_name(fastmlp::best_supported_isa())); },
+        "Return the best instruction set this CPU supports.");
+  m.def("set_isa", [](const std::string& name) { fastmlp::set_active_isa(fastmlp::parse_isa(name)); },
+        py::arg("name"), "Select the GEMM kernels: 'portable', 'avx2' or 'avx512'.");
+  m.def("kernel_shape", [](const std::string& dtype) {
+          if (dtype == "float32") {
+            const auto k = fastmlp::active_micro_kernel<float>();
+            return py::make_tuple(k.mr, k.nr);
+          }
+          const auto k = fastmlp::active_micro_kernel<double>();
+          return py::make_tuple(k.mr, k.nr);
+        },
+        py::arg("dtype"), "Return the (MR, NR) tile of the active micro-kernel.");
   m.def("max_threads", []() { return omp_get_max_threads(); },
         "Return OpenMP's current maximum thread count.");
 }
