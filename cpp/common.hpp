@@ -1,5 +1,6 @@
-// Basic types shared by the whole core: the index type, aligned buffers and the
-// thread-count setting every parallel region takes.
+// Basic types shared by the whole core: the index type, aligned buffers, the
+// layer kinds and the thread-count setting every parallel region takes. Compiled
+// for the baseline instruction set in every file that includes it.
 #pragma once
 
 #include <omp.h>
@@ -50,5 +51,11 @@ inline int resolve_threads(int n_threads) {
 // Elementwise loops shorter than this run on one thread: below it, waking a second
 // thread costs more than the loop itself (a few microseconds against ~1 ns an element).
 constexpr Index kMinParallelElements = 1 << 15;
+
+enum class Activation { kIdentity, kLogistic, kTanh, kRelu };
+
+// Output layers, each fused with its loss: softmax with categorical cross-entropy,
+// logistic with binary cross-entropy, identity with squared error.
+enum class Output { kSoftmax, kLogistic, kIdentity };
 
 }  // namespace fastmlp

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <numeric>
+#include <utility>
 
 #include "common.hpp"
 
@@ -49,6 +51,29 @@ inline std::uint64_t random_below(std::uint64_t key, std::uint64_t counter,
   const unsigned __int128 product =
       static_cast<unsigned __int128>(random_bits(key, counter)) * bound;
   return static_cast<std::uint64_t>(product >> 64);
+}
+
+// The sample order of one epoch: a Fisher-Yates shuffle keyed by (seed, epoch).
+inline void shuffle_order(std::uint64_t seed, std::uint64_t epoch, Index* order, Index n) {
+  std::iota(order, order + n, Index(0));
+  const std::uint64_t key = stream_key(seed, Stream::kShuffle, epoch);
+  for (Index i = n - 1; i > 0; --i) {
+    const std::uint64_t j = random_below(key, i, static_cast<std::uint64_t>(i) + 1);
+    std::swap(order[i], order[static_cast<Index>(j)]);
+  }
+}
+
+// Dropout draws of one layer input of one batch are keyed by (seed, epoch, batch,
+// layer), so masks do not depend on the thread count.
+inline std::uint64_t dropout_key(std::uint64_t seed, std::uint64_t epoch,
+                                 std::uint64_t batch, Index layer) {
+  return stream_key(seed, Stream::kDropout, epoch, batch, static_cast<std::uint64_t>(layer));
+}
+
+// Whether element `element` (row * width + column) of a dropped layer input is
+// kept. The comparison is in double, so float32 and float64 models see one mask.
+inline bool dropout_keeps(std::uint64_t key, std::uint64_t element, double p) {
+  return random_uniform(key, element) >= p;
 }
 
 }  // namespace fastmlp

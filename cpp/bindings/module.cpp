@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "../inference.hpp"
-#include "../kernels/dispatch.hpp"
-#include "../network.hpp"
-#include "../train.hpp"
+#include "../engine.hpp"
+#include "../fit_options.hpp"
+#include "../model.hpp"
+#include "../random.hpp"
 
 namespace py = pybind11;
 using fastmlp::Index;
@@ -123,7 +123,8 @@ class PyNetwork {
     T* y_hat = Y_hat.mutable_data();
     {
       py::gil_scoped_release release;
-      fastmlp::predict(net_, x, y_hat, n, fastmlp::resolve_threads(n_threads));
+      fastmlp::active_engine<T>().predict(net_, x, y_hat, n,
+                                          fastmlp::resolve_threads(n_threads));
     }
     return Y_hat;
   }
@@ -162,8 +163,8 @@ class PyNetwork {
     double loss;
     {
       py::gil_scoped_release release;
-      loss = fastmlp::gradients(net_, x, y, n, mask_data, dropout, dW, db,
-                                fastmlp::resolve_threads(n_threads));
+      loss = fastmlp::active_engine<T>().gradients(net_, x, y, n, mask_data, dropout, dW, db,
+                                                   fastmlp::resolve_threads(n_threads));
     }
     return py::make_tuple(loss, dW_list, db_list);
   }
@@ -182,7 +183,7 @@ class PyNetwork {
     options.scale_penalty_by_batch = scale_penalty_by_batch;
     options.dropout = dropout;
     options.shuffle = shuffle;
-    fastmlp::check_fit_options(net_, options);
+    fastmlp::check_fit_options(options, net_.n_layers());
 
     SignalPoller poller;
     std::optional<py::error_already_set> callback_error;
@@ -206,7 +207,8 @@ class PyNetwork {
     fastmlp::FitResult result;
     {
       py::gil_scoped_release release;
-      result = fastmlp::fit(net_, x, y, n, options, hooks, fastmlp::resolve_threads(n_threads));
+      result = fastmlp::active_engine<T>().fit(net_, x, y, n, options, hooks,
+                                               fastmlp::resolve_threads(n_threads));
     }
     if (poller.error()) throw std::move(*poller.error());
     if (callback_error) throw std::move(*callback_error);
@@ -233,7 +235,7 @@ class PyNetwork {
     throw py::value_error("parameter must be 'W', 'b', 'vW' or 'vb', got '" + which + "'");
   }
 
-  fastmlp::Network<T> net_;
+  fastmlp::Model<T> net_;
 };
 
 template <typename T>
@@ -305,7 +307,7 @@ Array<T> matmul(const Array<T>& A, const Array<T>& B, bool transpose_a, bool tra
   T* c = C.mutable_data();
   {
     py::gil_scoped_release release;
-    fastmlp::gemm(a, b, c, n, m, n, k, false, fastmlp::resolve_threads(n_threads));
+    fastmlp::active_engine<T>().gemm(a, b, c, m, n, k, fastmlp::resolve_threads(n_threads));
   }
   return C;
 }
@@ -337,11 +339,11 @@ PYBIND11_MODULE(_core, m) {
         py::arg("name"), "Select the GEMM kernels: 'portable', 'avx2' or 'avx512'.");
   m.def("kernel_shape", [](const std::string& dtype) {
           if (dtype == "float32") {
-            const auto k = fastmlp::active_micro_kernel<float>();
-            return py::make_tuple(k.mr, k.nr);
+            const auto& engine = fastmlp::active_engine<float>();
+            return py::make_tuple(engine.gemm_mr, engine.gemm_nr);
           }
-          const auto k = fastmlp::active_micro_kernel<double>();
-          return py::make_tuple(k.mr, k.nr);
+          const auto& engine = fastmlp::active_engine<double>();
+          return py::make_tuple(engine.gemm_mr, engine.gemm_nr);
         },
         py::arg("dtype"), "Return the (MR, NR) tile of the active micro-kernel.");
   m.def("max_threads", []() { return omp_get_max_threads(); },

@@ -12,26 +12,17 @@
 
 #include <algorithm>
 
-#include "common.hpp"
-#include "kernels/dispatch.hpp"
+#include "../common.hpp"
+#include "../engine.hpp"
+#include "isa.hpp"
 
-namespace fastmlp {
+FASTMLP_ENGINE_BEGIN
 
-// Read-only strided matrix: element (i, j) is at data[i * row_stride + j * col_stride].
+// The build file defines MicroKernel<T> before including this header: its tile
+// (kMR x kNR) and run(kc, A_panel, B_panel, C_tile, ldc, m_valid, n_valid,
+// accumulate), which sets or adds one tile of C from two packed panels.
 template <typename T>
-struct MatrixView {
-  const T* data;
-  Index row_stride;
-  Index col_stride;
-
-  T operator()(Index i, Index j) const { return data[i * row_stride + j * col_stride]; }
-  MatrixView transposed() const { return {data, col_stride, row_stride}; }
-};
-
-template <typename T>
-MatrixView<T> row_major(const T* data, Index n_cols) {
-  return {data, n_cols, 1};
-}
+struct MicroKernel;
 
 // Block sizes of the packed path, as upper limits: each dimension is split into
 // blocks of equal size no larger than these (784 = 4 x 196, not 3 x 256 + 16), so
@@ -111,10 +102,9 @@ inline Index even_block(Index total, Index limit, Index multiple) {
   return (size + multiple - 1) / multiple * multiple;
 }
 
-// Sizes and kernel of one packed product, fixed before any thread starts.
+// Block sizes and buffers of one packed product, fixed before any thread starts.
 template <typename T>
 struct PackedGemm {
-  MicroKernel<T> kernel;
   Index kc, mc, nc;  // block sizes
   T* A_packed;       // mc x kc, as mc / mr panels
   T* B_packed;       // kc x nc, as nc / nr panels
@@ -126,7 +116,7 @@ struct PackedGemm {
 template <typename T>
 void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B, T* C,
                        Index ldc, Index m, Index n, Index k, bool accumulate) {
-  const Index mr = g.kernel.mr, nr = g.kernel.nr;
+  constexpr Index mr = MicroKernel<T>::kMR, nr = MicroKernel<T>::kNR;
   for (Index jc = 0; jc < n; jc += g.nc) {
     const Index nc = std::min(g.nc, n - jc);
     const Index b_panels = (nc + nr - 1) / nr;
@@ -151,7 +141,7 @@ void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B,
 #pragma omp for schedule(static)
         for (Index t = 0; t < a_panels * b_panels; ++t) {
           const Index ip = t / b_panels, jp = t % b_panels;
-          g.kernel.run(kc, g.A_packed + ip * mr * kc, g.B_packed + jp * nr * kc,
+          MicroKernel<T>::run(kc, g.A_packed + ip * mr * kc, g.B_packed + jp * nr * kc,
                        C + (ic + ip * mr) * ldc + jc + jp * nr, ldc,
                        std::min(mr, mc - ip * mr), std::min(nr, nc - jp * nr), add);
         }
@@ -165,10 +155,9 @@ template <typename T>
 void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n,
                  Index k, bool accumulate, int n_threads) {
   PackedGemm<T> g;
-  g.kernel = active_micro_kernel<T>();
   g.kc = even_block(k, kMaxKC, 1);
-  g.mc = even_block(m, kMaxMC, g.kernel.mr);
-  g.nc = even_block(n, kMaxNC, g.kernel.nr);
+  g.mc = even_block(m, kMaxMC, MicroKernel<T>::kMR);
+  g.nc = even_block(n, kMaxNC, MicroKernel<T>::kNR);
 
   // Grow-only buffers of the calling thread, shared with its team: no allocation
   // once the largest shape has run, and concurrent callers never share one.
@@ -207,4 +196,4 @@ void gemm(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n, I
   }
 }
 
-}  // namespace fastmlp
+FASTMLP_ENGINE_END

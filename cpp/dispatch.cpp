@@ -1,7 +1,8 @@
-#include "dispatch.hpp"
-
+// Run-time choice of the engine build.
 #include <atomic>
 #include <stdexcept>
+
+#include "engine.hpp"
 
 namespace fastmlp {
 namespace {
@@ -16,7 +17,12 @@ std::atomic<int>& active_level() {
 Isa best_supported_isa() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return Isa::kAvx512;
+  // Every extension the AVX-512 build is compiled with must be present.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("fma")) {
+    return Isa::kAvx512;
+  }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
 #endif
   return Isa::kPortable;
@@ -49,34 +55,24 @@ Isa parse_isa(const std::string& name) {
   if (name == "portable") return Isa::kPortable;
   if (name == "avx2") return Isa::kAvx2;
   if (name == "avx512") return Isa::kAvx512;
-  throw std::invalid_argument("instruction set must be one of 'portable', 'avx2', "
-                              "'avx512', got '" + name + "'");
+  throw std::invalid_argument(
+      "instruction set must be one of 'portable', 'avx2', 'avx512', got '" + name + "'");
 }
 
-template <>
-MicroKernel<float> active_micro_kernel<float>() {
+template <typename T>
+const Engine<T>& active_engine() {
   switch (active_isa()) {
     case Isa::kAvx512:
-      return {kAvx512MR, kAvx512NRFloat, sgemm_micro_avx512};
+      return avx512::engine<T>();
     case Isa::kAvx2:
-      return {kAvx2MR, kAvx2NRFloat, sgemm_micro_avx2};
+      return avx2::engine<T>();
     case Isa::kPortable:
       break;
   }
-  return {kPortableMR, kPortableNRFloat, sgemm_micro_portable};
+  return portable::engine<T>();
 }
 
-template <>
-MicroKernel<double> active_micro_kernel<double>() {
-  switch (active_isa()) {
-    case Isa::kAvx512:
-      return {kAvx512MR, kAvx512NRDouble, dgemm_micro_avx512};
-    case Isa::kAvx2:
-      return {kAvx2MR, kAvx2NRDouble, dgemm_micro_avx2};
-    case Isa::kPortable:
-      break;
-  }
-  return {kPortableMR, kPortableNRDouble, dgemm_micro_portable};
-}
+template const Engine<float>& active_engine<float>();
+template const Engine<double>& active_engine<double>();
 
 }  // namespace fastmlp

@@ -1,13 +1,33 @@
-// The register-tiled micro-kernel, generic over a SIMD vector type. Each
-// instruction-set file includes it after `#pragma GCC target(...)`, so the template
-// compiles for that instruction set; the anonymous namespace gives every file its
-// own copy, and no other file ever links to one compiled for a newer CPU.
+// GEMM micro-kernels: each computes one MR x NR tile of C from a packed A panel
+// (kc steps of MR values: panel[p * MR + r]) and a packed B panel (kc steps of
+// NR values: panel[p * NR + c]), summing every element over p in order. Panels
+// are 64-byte aligned and zero-padded to MR and NR; rows >= m_valid and columns
+// >= n_valid of the tile are not stored. accumulate: C += product, else C = it.
 #pragma once
 
-#include "microkernel.hpp"
+#include "../common.hpp"
+#include "isa.hpp"
 
-namespace fastmlp {
-namespace {
+FASTMLP_ENGINE_BEGIN
+
+// Plain loops that the compiler vectorises for the build's instruction set.
+template <typename T, Index MR, Index NR>
+void loop_tile_kernel(Index kc, const T* A_panel, const T* B_panel, T* C_tile, Index ldc,
+                      Index m_valid, Index n_valid, bool accumulate) {
+  T acc[MR][NR] = {};
+  for (Index p = 0; p < kc; ++p) {
+    const T* b_p = B_panel + p * NR;
+    for (Index r = 0; r < MR; ++r) {
+      const T a = A_panel[p * MR + r];
+#pragma omp simd
+      for (Index c = 0; c < NR; ++c) acc[r][c] += a * b_p[c];
+    }
+  }
+  for (Index r = 0; r < m_valid; ++r) {
+    T* c_r = C_tile + r * ldc;
+    for (Index c = 0; c < n_valid; ++c) c_r[c] = accumulate ? c_r[c] + acc[r][c] : acc[r][c];
+  }
+}
 
 // An MR x (2 vectors) tile: MR rows of C, each held in two SIMD registers.
 // V provides T, Vec, kLanes and zero/load/loadu/storeu/set1/fmadd/add.
@@ -67,5 +87,4 @@ void register_tile_kernel(Index kc, const typename V::T* A_panel,
   }
 }
 
-}  // namespace
-}  // namespace fastmlp
+FASTMLP_ENGINE_END

@@ -4,31 +4,21 @@
 
 #include <cstdint>
 
-#include "common.hpp"
-#include "random.hpp"
+#include "../common.hpp"
+#include "../random.hpp"
+#include "isa.hpp"
 
-namespace fastmlp {
+FASTMLP_ENGINE_BEGIN
 
-// Whether element `element` (row * width + column) of the batch's layer input is
-// kept. The draw is keyed by (seed, epoch, batch, layer), so masks do not depend on
-// the thread count, and the comparison is in double so both dtypes see one mask.
-inline bool dropout_keeps(std::uint64_t key, std::uint64_t element, double p) {
-  return random_uniform(key, element) >= p;
-}
-
-inline std::uint64_t dropout_key(std::uint64_t seed, std::uint64_t epoch,
-                                 std::uint64_t batch, Index layer) {
-  return stream_key(seed, Stream::kDropout, epoch, batch, static_cast<std::uint64_t>(layer));
-}
-
-// D (n, width) = 1 / (1 - p) where the unit is kept, 0 where it is dropped.
+// D (n, width) = 1 / (1 - p) where the unit is kept, 0 where it is dropped; the
+// draws of dropout_keeps(key, row * width + column, p).
 template <typename T>
 void dropout_scales(std::uint64_t key, double p, T* D, Index n, Index width,
                     int n_threads) {
   const T keep_scale = T(1.0 / (1.0 - p));
   const Index count = n * width;
-  const bool parallel = count >= kMinParallelElements;
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (parallel)
+  const bool parallel = n_threads > 1 && count >= kMinParallelElements;
+#pragma omp parallel for simd schedule(static) num_threads(n_threads) if (parallel)
   for (Index e = 0; e < count; ++e) {
     D[e] = dropout_keeps(key, static_cast<std::uint64_t>(e), p) ? keep_scale : T(0);
   }
@@ -46,9 +36,9 @@ void dropout_scales_from_mask(const std::uint8_t* keep, double p, T* D, Index n,
 template <typename T>
 void apply_dropout(const T* X, const T* D, T* A, Index n, Index width, int n_threads) {
   const Index count = n * width;
-  const bool parallel = count >= kMinParallelElements;
+  const bool parallel = n_threads > 1 && count >= kMinParallelElements;
 #pragma omp parallel for simd schedule(static) num_threads(n_threads) if (parallel)
   for (Index e = 0; e < count; ++e) A[e] = X[e] * D[e];
 }
 
-}  // namespace fastmlp
+FASTMLP_ENGINE_END

@@ -7,12 +7,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../common.hpp"
 #include "activations.hpp"
-#include "common.hpp"
+#include "isa.hpp"
 
-namespace fastmlp {
-
-enum class Output { kSoftmax, kLogistic, kIdentity };
+FASTMLP_ENGINE_BEGIN
 
 // y_hat (width) = the output activation of one row z (width). Softmax subtracts
 // the row maximum before exp so that no exp overflows.
@@ -76,7 +75,7 @@ double output_loss_row(Output output, const T* z, const T* y, Index width) {
 template <typename T>
 void output_forward(Output output, const T* b, const T* Y, T* Z, T* Y_hat, T* dZ,
                     double* row_loss, Index n, Index width, T scale, int n_threads) {
-  const bool parallel = n * width >= kMinParallelElements / 4;
+  const bool parallel = n_threads > 1 && n * width >= kMinParallelElements / 4;
 #pragma omp parallel for schedule(static) num_threads(n_threads) if (parallel)
   for (Index i = 0; i < n; ++i) {
     T* z_i = Z + i * width;
@@ -100,4 +99,4 @@ inline double mean_row_loss(const double* row_loss, Index n) {
   return n > 0 ? sum / double(n) : 0.0;
 }
 
-}  // namespace fastmlp
+FASTMLP_ENGINE_END

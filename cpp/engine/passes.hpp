@@ -1,0 +1,127 @@
+// The batched forward and backward passes and the workspace they run in.
+//
+// Layer l (0-based) maps sizes[l] inputs to sizes[l + 1] outputs:
+// Z_l = A_l W_l^T + b_l, A_{l+1} = phi(Z_l) * D_{l+1}, where A_0 is the batch
+// (times D_0 when the input is dropped out) and D holds dropout scales.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "../common.hpp"
+#include "../model.hpp"
+#include "activations.hpp"
+#include "gemm.hpp"
+#include "isa.hpp"
+#include "losses.hpp"
+
+FASTMLP_ENGINE_BEGIN
+
+// Buffers for one batch of up to `rows` rows; sized once and reused.
+template <typename T>
+struct Workspace {
+  Index rows = 0;
+  std::vector<Buffer<T>> A;   // A[l] (rows, sizes[l]); A[0] is the batch copy
+  std::vector<Buffer<T>> Z;   // Z[l] (rows, sizes[l + 1])
+  std::vector<Buffer<T>> D;   // D[l] (rows, sizes[l]): dropout scales of A[l]
+  std::vector<Buffer<T>> dZ;  // dZ[l] (rows, sizes[l + 1]); also holds dA of layer l + 1
+  std::vector<Buffer<T>> dW, db;
+  std::vector<const T*> inputs;  // the A_l each layer read in the last forward pass
+  Buffer<T> Y;                   // (rows, n_out): the batch's targets
+  Buffer<T> Y_hat;               // (rows, n_out)
+  Buffer<double> row_loss;       // (rows)
+  Buffer<double> row_sums;       // 2 per weight row, for penalty sums
+};
+
+// Sizes every buffer of ws for batches of up to `rows` rows of the model.
+template <typename T>
+void reserve(const Model<T>& model, Workspace<T>& ws, Index rows) {
+  const std::size_t L = model.n_layers();
+  ws.rows = rows;
+  ws.A.resize(L);
+  ws.Z.resize(L);
+  ws.D.resize(L);
+  ws.dZ.resize(L);
+  ws.dW.resize(L);
+  ws.db.resize(L);
+  ws.inputs.assign(L, nullptr);
+  Index widest = 0;
+  for (std::size_t l = 0; l < L; ++l) {
+    const Layer<T>& layer = model.layer(l);
+    ws.A[l].resize(rows * layer.n_in);
+    ws.D[l].resize(rows * layer.n_in);
+    ws.Z[l].resize(rows * layer.n_out);
+    ws.dZ[l].resize(rows * layer.n_out);
+    ws.dW[l].resize(layer.n_out * layer.n_in);
+    ws.db[l].resize(layer.n_out);
+    widest = std::max(widest, layer.n_out);
+  }
+  ws.Y.resize(rows * model.n_out());
+  ws.Y_hat.resize(rows * model.n_out());
+  ws.row_loss.resize(rows);
+  ws.row_sums.resize(2 * widest);
+}
+
+// Forward pass over n rows starting from the layer input X (n, n_in), which may
+// be ws.A[0] or the caller's data. D[l] (null: not dropped) scales A[l] for
+// l >= 1; the caller applies D[0] to X. With targets Y (n, n_out) it also fills
+// ws.row_loss and ws.dZ of the last layer with (Y_hat - Y) / n and returns the
+// mean loss; without, it returns 0. Y_hat lands in ws.Y_hat.
+template <typename T>
+double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
+               const std::vector<const T*>& D, Index n, int n_threads) {
+  const T* input = X;
+  const Index L = model.n_layers();
+  for (Index l = 0; l < L; ++l) {
+    const Layer<T>& layer = model.layer(l);
+    ws.inputs[l] = input;
+    T* Z = ws.Z[l].data();
+    gemm(row_major(input, layer.n_in), row_major(layer.W.data(), layer.n_in).transposed(),
+         Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads);
+    if (l + 1 < L) {
+      T* A_next = ws.A[l + 1].data();
+      bias_activation_forward(model.activation(), layer.b.data(), D[l + 1], Z, A_next, n,
+                              layer.n_out, n_threads);
+      input = A_next;
+    } else {
+      T* dZ = Y != nullptr ? ws.dZ[l].data() : nullptr;
+      output_forward(model.output(), layer.b.data(), Y, Z, ws.Y_hat.data(), dZ,
+                     ws.row_loss.data(), n, layer.n_out, T(1) / T(n), n_threads);
+    }
+  }
+  return Y != nullptr ? mean_row_loss(ws.row_loss.data(), n) : 0.0;
+}
+
+// db (width) = sums over the n rows of dZ (n, width), added in row order.
+template <typename T>
+void column_sums(const T* dZ, T* db, Index n, Index width) {
+  std::fill(db, db + width, T(0));
+  for (Index i = 0; i < n; ++i) {
+    const T* dz_i = dZ + i * width;
+#pragma omp simd
+    for (Index j = 0; j < width; ++j) db[j] += dz_i[j];
+  }
+}
+
+// Backward step of layer l after forward: from ws.dZ[l] (n, n_out), overwrites
+// ws.dW[l] = dZ^T A_l and ws.db[l] = column sums of dZ, and for l > 0 turns
+// ws.dZ[l - 1] into dZ_{l-1} = (dZ W_l) * D[l] * phi'(Z_{l-1}). Reads W_l, so the
+// caller may update layer l only after this returns.
+template <typename T>
+void backward_layer(const Model<T>& model, Workspace<T>& ws,
+                    const std::vector<const T*>& D, Index l, Index n, int n_threads) {
+  const Layer<T>& layer = model.layer(l);
+  const T* dZ = ws.dZ[l].data();
+  gemm(row_major(dZ, layer.n_out).transposed(), row_major(ws.inputs[l], layer.n_in),
+       ws.dW[l].data(), layer.n_in, layer.n_out, layer.n_in, n, false, n_threads);
+  column_sums(dZ, ws.db[l].data(), n, layer.n_out);
+  if (l == 0) return;
+
+  T* dZ_prev = ws.dZ[l - 1].data();
+  gemm(row_major(dZ, layer.n_out), row_major(layer.W.data(), layer.n_in), dZ_prev,
+       layer.n_in, n, layer.n_in, layer.n_out, false, n_threads);
+  activation_backward(model.activation(), ws.Z[l - 1].data(), D[l], dZ_prev, n, layer.n_in,
+                      n_threads);
+}
+
+FASTMLP_ENGINE_END
