@@ -58,6 +58,7 @@ struct Engine {
   const char* isa;
   Index gemm_mr;  // rows of the micro-kernel's register tile
   Index gemm_nr;  // columns of the micro-kernel's register tile
+  Index gemm_max_kc, gemm_max_mc, gemm_max_nc;  // upper limits of the GEMM blocks
 
   // Y_hat (n, n_out) = output activations for X (n, n_in), without dropout.
   void (*predict)(const Model<T>& model, const T* X, T* Y_hat, Index n, int n_threads);

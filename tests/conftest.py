@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 import fastmlp
-from fastmlp import reference
+from fastmlp import _core, reference
+
+# Kernel builds this CPU can run, from the portable one up to the best.
+_LEVELS = ["portable", "avx2", "avx512"]
+SUPPORTED_ISAS = _LEVELS[: _LEVELS.index(_core.best_isa()) + 1]
 
 
 def relative_error(actual, expected):
@@ -44,3 +48,12 @@ def make_pair(sizes, activation, output, dtype, seed=0):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=SUPPORTED_ISAS)
+def isa(request):
+    """Run the test once with each kernel build this CPU supports."""
+    previous = _core.active_isa()
+    _core.set_isa(request.param)
+    yield request.param
+    _core.set_isa(previous)

@@ -13,6 +13,9 @@ import pytest
 
 from conftest import make_pair, make_targets, relative_error
 
+# Every test here runs once per kernel build this CPU supports.
+pytestmark = pytest.mark.usefixtures("isa")
+
 TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
 
 # Widths 1 and odd sizes run the SIMD tails; (300, 130, 9) with 300 rows is

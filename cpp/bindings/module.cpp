@@ -312,6 +312,23 @@ Array<T> matmul(const Array<T>& A, const Array<T>& B, bool transpose_a, bool tra
   return C;
 }
 
+// The tile and block sizes of the active engine build for one dtype.
+py::dict kernel_config(const std::string& dtype) {
+  const auto describe = [](const auto& engine) {
+    py::dict config;
+    config["isa"] = engine.isa;
+    config["mr"] = engine.gemm_mr;
+    config["nr"] = engine.gemm_nr;
+    config["max_kc"] = engine.gemm_max_kc;
+    config["max_mc"] = engine.gemm_max_mc;
+    config["max_nc"] = engine.gemm_max_nc;
+    return config;
+  };
+  if (dtype == "float32") return describe(fastmlp::active_engine<float>());
+  if (dtype == "float64") return describe(fastmlp::active_engine<double>());
+  throw py::value_error("dtype must be 'float32' or 'float64', got '" + dtype + "'");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -337,15 +354,10 @@ PYBIND11_MODULE(_core, m) {
         "Return the best instruction set this CPU supports.");
   m.def("set_isa", [](const std::string& name) { fastmlp::set_active_isa(fastmlp::parse_isa(name)); },
         py::arg("name"), "Select the GEMM kernels: 'portable', 'avx2' or 'avx512'.");
-  m.def("kernel_shape", [](const std::string& dtype) {
-          if (dtype == "float32") {
-            const auto& engine = fastmlp::active_engine<float>();
-            return py::make_tuple(engine.gemm_mr, engine.gemm_nr);
-          }
-          const auto& engine = fastmlp::active_engine<double>();
-          return py::make_tuple(engine.gemm_mr, engine.gemm_nr);
-        },
-        py::arg("dtype"), "Return the (MR, NR) tile of the active micro-kernel.");
+  m.def("kernel_config", &kernel_config, py::arg("dtype"),
+        "Return the active engine's micro-kernel tile and GEMM block limits.");
+  m.attr("compiler") = FASTMLP_COMPILER;
+  m.attr("build_type") = FASTMLP_BUILD_TYPE;
   m.def("max_threads", []() { return omp_get_max_threads(); },
         "Return OpenMP's current maximum thread count.");
 }

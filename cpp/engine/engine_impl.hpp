@@ -20,7 +20,7 @@ template <typename T>
 const Engine<T>& engine() {
   static const Engine<T> table{
       isa_name(Isa::FASTMLP_ISA_LEVEL), MicroKernel<T>::kMR, MicroKernel<T>::kNR,
-      &predict<T>, &gradients<T>, &fit<T>, &gemm_overwrite<T>,
+      kMaxKC, kMaxMC, kMaxNC, &predict<T>, &gradients<T>, &fit<T>, &gemm_overwrite<T>,
   };
   return table;
 }

@@ -1,8 +1,11 @@
 """fastmlp: multilayer perceptrons trained fast on multi-core CPUs."""
 
 from . import reference
+from ._config import apply_isa_from_environment, config, show_config
 from ._mlp import MLP
+
+apply_isa_from_environment()
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "reference", "__version__"]
+__all__ = ["MLP", "config", "reference", "show_config", "__version__"]
