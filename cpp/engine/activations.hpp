@@ -7,6 +7,7 @@
 
 #include "../common.hpp"
 #include "isa.hpp"
+#include "parallel.hpp"
 
 FASTMLP_ENGINE_BEGIN
 
@@ -47,23 +48,22 @@ T activation_derivative(T z) {
 template <Activation kind, typename T>
 void bias_activation_rows(const T* b, const T* D, T* Z, T* A, Index n, Index width,
                           int n_threads) {
-  const bool parallel = n_threads > 1 && n * width >= kMinParallelElements;
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (parallel)
-  for (Index i = 0; i < n; ++i) {
-    T* z_i = Z + i * width;
-    T* a_i = A + i * width;
-    const T* d_i = D != nullptr ? D + i * width : nullptr;
+  for_each_chunk(n, threads_for(n * width, n_threads), [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      T* z_i = Z + i * width;
+      T* a_i = A + i * width;
 #pragma omp simd
-    for (Index j = 0; j < width; ++j) {
-      const T z = z_i[j] + b[j];
-      z_i[j] = z;
-      a_i[j] = activate<kind>(z);
-    }
-    if (d_i != nullptr) {
+      for (Index j = 0; j < width; ++j) {
+        const T z = z_i[j] + b[j];
+        z_i[j] = z;
+        a_i[j] = activate<kind>(z);
+      }
+      if (D == nullptr) continue;
+      const T* d_i = D + i * width;
 #pragma omp simd
       for (Index j = 0; j < width; ++j) a_i[j] *= d_i[j];
     }
-  }
+  });
 }
 
 template <typename T>
@@ -86,14 +86,17 @@ void bias_activation_forward(Activation activation, const T* b, const T* D, T* Z
 template <Activation kind, typename T>
 void activation_backward_elements(const T* Z, const T* D, T* dZ, Index count,
                                   int n_threads) {
-  const bool parallel = n_threads > 1 && count >= kMinParallelElements;
-  if (D != nullptr) {
-#pragma omp parallel for simd schedule(static) num_threads(n_threads) if (parallel)
-    for (Index e = 0; e < count; ++e) dZ[e] *= D[e] * activation_derivative<kind>(Z[e]);
-  } else {
-#pragma omp parallel for simd schedule(static) num_threads(n_threads) if (parallel)
-    for (Index e = 0; e < count; ++e) dZ[e] *= activation_derivative<kind>(Z[e]);
-  }
+  for_each_chunk(count, threads_for(count, n_threads), [&](Index begin, Index end) {
+    if (D != nullptr) {
+#pragma omp simd
+      for (Index e = begin; e < end; ++e) {
+        dZ[e] = dZ[e] * D[e] * activation_derivative<kind>(Z[e]);
+      }
+    } else {
+#pragma omp simd
+      for (Index e = begin; e < end; ++e) dZ[e] = dZ[e] * activation_derivative<kind>(Z[e]);
+    }
+  });
 }
 
 template <typename T>

@@ -10,6 +10,7 @@
 #include "../common.hpp"
 #include "activations.hpp"
 #include "isa.hpp"
+#include "parallel.hpp"
 
 FASTMLP_ENGINE_BEGIN
 
@@ -75,20 +76,22 @@ double output_loss_row(Output output, const T* z, const T* y, Index width) {
 template <typename T>
 void output_forward(Output output, const T* b, const T* Y, T* Z, T* Y_hat, T* dZ,
                     double* row_loss, Index n, Index width, T scale, int n_threads) {
-  const bool parallel = n_threads > 1 && n * width >= kMinParallelElements / 4;
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (parallel)
-  for (Index i = 0; i < n; ++i) {
-    T* z_i = Z + i * width;
-    T* y_hat_i = Y_hat + i * width;
-    for (Index j = 0; j < width; ++j) z_i[j] += b[j];
-    output_activation_row(output, z_i, y_hat_i, width);
-    if (Y == nullptr) continue;
-    const T* y_i = Y + i * width;
-    row_loss[i] = output_loss_row(output, z_i, y_i, width);
-    if (dZ == nullptr) continue;
-    T* dz_i = dZ + i * width;
-    for (Index j = 0; j < width; ++j) dz_i[j] = (y_hat_i[j] - y_i[j]) * scale;
-  }
+  // Rows cost tens of nanoseconds each (exp and log), so fewer of them pay for a
+  // second thread than in the plain elementwise loops.
+  for_each_chunk(n, threads_for(4 * n * width, n_threads), [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      T* z_i = Z + i * width;
+      T* y_hat_i = Y_hat + i * width;
+      for (Index j = 0; j < width; ++j) z_i[j] += b[j];
+      output_activation_row(output, z_i, y_hat_i, width);
+      if (Y == nullptr) continue;
+      const T* y_i = Y + i * width;
+      row_loss[i] = output_loss_row(output, z_i, y_i, width);
+      if (dZ == nullptr) continue;
+      T* dz_i = dZ + i * width;
+      for (Index j = 0; j < width; ++j) dz_i[j] = (y_hat_i[j] - y_i[j]) * scale;
+    }
+  });
 }
 
 // Mean of row_loss[0, n) summed in index order, so the result does not depend on

@@ -6,6 +6,7 @@
 #include "../common.hpp"
 #include "../fit_options.hpp"
 #include "isa.hpp"
+#include "parallel.hpp"
 
 FASTMLP_ENGINE_BEGIN
 
@@ -72,13 +73,13 @@ void sgd_update_matrix(const T* dW, T* W, T* vW, Index rows, Index cols,
                        const SgdStep& step, double* row_sums, double* sums,
                        int n_threads) {
   const bool squares = step.l2 != 0, absolutes = step.l1 != 0;
-  const bool parallel = n_threads > 1 && rows * cols >= kMinParallelElements;
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (parallel)
-  for (Index r = 0; r < rows; ++r) {
-    const Index offset = r * cols;
-    penalty_sums(W + offset, cols, squares, absolutes, row_sums + 2 * r);
-    sgd_update(dW + offset, W + offset, vW + offset, cols, step, T(step.l1), T(step.l2));
-  }
+  for_each_chunk(rows, threads_for(rows * cols, n_threads), [&](Index begin, Index end) {
+    for (Index r = begin; r < end; ++r) {
+      const Index offset = r * cols;
+      penalty_sums(W + offset, cols, squares, absolutes, row_sums + 2 * r);
+      sgd_update(dW + offset, W + offset, vW + offset, cols, step, T(step.l1), T(step.l2));
+    }
+  });
   sums[0] = sums[1] = 0;
   for (Index r = 0; r < rows; ++r) {
     sums[0] += row_sums[2 * r];
