@@ -3,9 +3,19 @@
 from . import reference
 from ._config import apply_isa_from_environment, config, show_config
 from ._mlp import MLP
+from .classifier import MLPClassifier
+from .regressor import MLPRegressor
 
 apply_isa_from_environment()
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "config", "reference", "show_config", "__version__"]
+__all__ = [
+    "MLP",
+    "MLPClassifier",
+    "MLPRegressor",
+    "config",
+    "reference",
+    "show_config",
+    "__version__",
+]

@@ -1,0 +1,219 @@
+"""Command line: ``python -m fastmlp demo`` and ``python -m fastmlp xor``."""
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from ._mlp import MLP
+from .classifier import MLPClassifier
+
+# Digits pixels are integers from 0 to 16, so dividing by 16 maps them to [0, 1].
+DIGITS_MAX_PIXEL = 16.0
+# Shares of the digits data held out: the test split from the whole data set,
+# the validation split from what remains for training.
+TEST_FRACTION = 0.2
+VALIDATION_FRACTION = 0.1
+# Seed of both splits, fixed so that every run evaluates on the same samples.
+SPLIT_SEED = 0
+
+XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def build_parser():
+    """Return the argument parser with the demo and xor subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="python -m fastmlp",
+        description="Train small multilayer perceptrons with fastmlp.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="train MLPClassifier on scikit-learn's digits (8x8 images, 10 classes)",
+        description=(
+            "Train fastmlp.MLPClassifier on scikit-learn's bundled digits data "
+            "(no download), report loss and validation accuracy per epoch, then "
+            "the test accuracy and the training throughput."
+        ),
+    )
+    demo.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=30,
+        help="number of passes over the training data",
+    )
+    demo.add_argument(
+        "--hidden",
+        type=positive_int,
+        nargs="+",
+        default=[128],
+        help="units in each hidden layer, for example --hidden 128 64",
+    )
+    demo.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=16,
+        help="training samples per SGD step",
+    )
+    demo.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=0.1,
+        help="SGD step size, passed as learning_rate_init",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the initial weights and the shuffling (data splits stay fixed)",
+    )
+    add_threads_option(demo)
+
+    xor = commands.add_parser(
+        "xor",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="train a 2-4-1 network on XOR and print its truth table",
+        description=(
+            "Train a fastmlp.MLP with 4 tanh hidden units and a logistic output "
+            "on the four XOR patterns by full-batch SGD with momentum 0.9, then "
+            "print inputs, target and output."
+        ),
+    )
+    xor.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=1000,
+        help="number of full-batch steps over the 4 patterns",
+    )
+    xor.add_argument(
+        "--learning-rate", type=positive_float, default=0.5, help="SGD step size"
+    )
+    xor.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    add_threads_option(xor)
+    return parser
+
+
+def add_threads_option(parser):
+    """Add --threads to a subcommand parser."""
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="number of OpenMP threads (None: OMP_NUM_THREADS, else all cores)",
+    )
+
+
+def positive_int(text):
+    """Parse an integer >= 1 for argparse."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    """Parse a float > 0 for argparse."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def load_digit_splits():
+    """Return (X_train, y_train, X_val, y_val, X_test, y_test) of digits, in float32.
+
+    Pixels are divided by their maximum, 16, so every feature lies in [0, 1].
+    Both splits are stratified, so each class keeps its share.
+    """
+    X, y = load_digits(return_X_y=True)
+    X = (X / DIGITS_MAX_PIXEL).astype(np.float32)
+    X_rest, X_test, y_rest, y_test = train_test_split(
+        X, y, test_size=TEST_FRACTION, stratify=y, random_state=SPLIT_SEED
+    )
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest,
+        y_rest,
+        test_size=VALIDATION_FRACTION,
+        stratify=y_rest,
+        random_state=SPLIT_SEED,
+    )
+    return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+def run_demo(args):
+    """Train on digits one epoch at a time, printing progress; return 0."""
+    X_train, y_train, X_val, y_val, X_test, y_test = load_digit_splits()
+    classes = np.unique(y_train)
+    clf = MLPClassifier(
+        hidden_layer_sizes=tuple(args.hidden),
+        batch_size=args.batch_size,
+        learning_rate_init=args.learning_rate,
+        random_state=args.seed,
+        n_threads=args.threads,
+    )
+    print(
+        f"digits: {len(X_train)} training, {len(X_val)} validation, "
+        f"{len(X_test)} test samples; hidden layers {tuple(args.hidden)}, "
+        f"batch size {args.batch_size}, learning rate {args.learning_rate:g}"
+    )
+    print(f"{'epoch':>5}  {'loss':>8}  {'val_acc':>7}  {'elapsed_s':>9}")
+
+    # The throughput counts only the partial_fit calls, while elapsed_s also
+    # includes scoring the validation split after each epoch.
+    training_seconds = 0.0
+    loop_start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        epoch_start = time.perf_counter()
+        clf.partial_fit(X_train, y_train, classes=classes)
+        training_seconds += time.perf_counter() - epoch_start
+        val_accuracy = clf.score(X_val, y_val)
+        elapsed = time.perf_counter() - loop_start
+        print(f"{epoch:>5}  {clf.loss_:>8.4f}  {val_accuracy:>7.4f}  {elapsed:>9.3f}")
+
+    samples_seen = len(X_train) * args.epochs
+    print(f"test accuracy: {clf.score(X_test, y_test):.4f}")
+    print(
+        f"throughput: {samples_seen / training_seconds:,.0f} samples/s "
+        f"({samples_seen} samples in {training_seconds:.3f} s of training)"
+    )
+    return 0
+
+
+def run_xor(args):
+    """Train a 2-4-1 network on XOR and print its truth table; return 0."""
+    net = MLP(
+        [2, 4, 1],
+        activation="tanh",
+        output="logistic",
+        dtype="float64",
+        seed=args.seed,
+        n_threads=args.threads,
+    )
+    history = net.fit(
+        XOR_INPUTS,
+        XOR_TARGETS,
+        epochs=args.epochs,
+        batch_size=len(XOR_INPUTS),
+        learning_rate=args.learning_rate,
+        momentum=0.9,
+        shuffle=False,
+    )
+    outputs = net.forward(XOR_INPUTS)[:, 0]
+    print(f"trained {args.epochs} epochs, final loss {history[-1]:.6f}")
+    print(f"{'x1':>3} {'x2':>3} {'target':>7} {'output':>7}")
+    for (x1, x2), target, output in zip(XOR_INPUTS, XOR_TARGETS, outputs):
+        print(f"{x1:>3.0f} {x2:>3.0f} {target:>7.0f} {output:>7.4f}")
+    return 0
+
+
+def main(argv=None):
+    """Run the command named in argv (default: sys.argv[1:]); return the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        return run_demo(args)
+    return run_xor(args)

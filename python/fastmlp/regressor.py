@@ -1,0 +1,335 @@
+"""MLPRegressor: scikit-learn's multilayer perceptron regressor on the fastmlp core."""
+
+import math
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import column_or_1d
+
+from ._estimator_base import PARAMETER_CONSTRAINTS, SUPPORTED_OPTIONS, BaseMLP
+from ._parameters import StrOptions
+
+# The regressor has one parameter more than the classifier: the loss.
+REGRESSOR_CONSTRAINTS = {
+    **PARAMETER_CONSTRAINTS,
+    "loss": [StrOptions("squared_error", "poisson")],
+}
+REGRESSOR_SUPPORTED_OPTIONS = {**SUPPORTED_OPTIONS, "loss": ("squared_error",)}
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multilayer perceptron regressor trained by SGD on the fastmlp core.
+
+    A drop-in replacement for scikit-learn's ``MLPRegressor``: the same
+    parameters with the same meaning and defaults, except ``solver``, which
+    defaults to "sgd" because the Adam and L-BFGS solvers are not implemented
+    yet. Three parameters are added: ``l1``, ``dropout`` and ``n_threads``.
+    The output layer is linear (identity) with one unit per target, trained
+    on the squared error by minibatch SGD, with all epochs run in one call
+    into the compiled core.
+
+    Parameters
+    ----------
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        Loss to minimise. Only "squared_error" (half the squared error) is
+        implemented, and "poisson" raises ValueError.
+    hidden_layer_sizes : array-like of int or int, default=(100,)
+        Width of each hidden layer, from the input side. An empty tuple gives
+        a linear model.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+    solver : {"sgd", "adam", "lbfgs"}, default="sgd"
+        Optimiser. Only "sgd" is implemented, and "adam" and "lbfgs"
+        raise ValueError. scikit-learn's default is "adam".
+    alpha : float, default=0.0001
+        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
+        the biases). As in scikit-learn, each batch divides it by its number
+        of rows.
+    batch_size : int or "auto", default="auto"
+        Rows per minibatch; "auto" means ``min(200, n_samples)``. Values above
+        n_samples are clipped, with a warning.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step size schedule. Only "constant" is implemented.
+    learning_rate_init : float, default=0.001
+        The SGD step size, > 0.
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule, stored and checked but unused.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+    shuffle : bool, default=True
+        Visit the samples in a new random order each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling and the dropout
+        masks. An int gives the same results on every call regardless of
+        NumPy's global state. None draws the seed from NumPy's global
+        RandomState, as scikit-learn does.
+    tol : float, default=1e-4
+        An epoch improves on the best training loss so far only if it lowers
+        it by at least tol.
+    verbose : bool or int, default=False
+        Print "Iteration N, loss = X" after each epoch, and a line when
+        training stops early.
+    warm_start : bool, default=False
+        When True and the model is fitted, ``fit`` continues from the fitted
+        weights instead of initialising new ones (the momentum restarts from
+        zero, as in scikit-learn).
+    momentum : float, default=0.9
+        Momentum of the SGD updates, in [0, 1).
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum.
+    early_stopping : bool, default=False
+        Stopping on a validation score is not implemented yet, so True
+        raises ValueError.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping, stored and checked but
+        unused.
+    beta_1 : float, default=0.9
+        Adam parameter, stored and checked but unused.
+    beta_2 : float, default=0.999
+        Adam parameter, stored and checked but unused.
+    epsilon : float, default=1e-8
+        Adam parameter, stored and checked but unused.
+    n_iter_no_change : int or inf, default=10
+        Training stops when more than this many epochs in a row brought no
+        improvement of at least ``tol``. ``np.inf`` never stops early.
+    max_fun : int, default=15000
+        L-BFGS parameter, stored and checked but unused.
+    l1 : float, default=0.0
+        Strength of the L1 penalty ``l1 * ||W||_1`` on the weights, divided
+        by the batch size like ``alpha``.
+    dropout : float or sequence of float, default=0.0
+        Inverted dropout during training: one drop probability in [0, 1) for
+        every hidden layer, or a sequence with one probability for the input
+        layer followed by one per hidden layer. Prediction uses every unit.
+    n_threads : int or None, default=None
+        Number of OpenMP threads of the core. None follows OpenMP's default
+        (``OMP_NUM_THREADS``, threadpoolctl limits). Results do not depend on
+        it.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        ``coefs_[i]`` of shape (n_units_in, n_units_out) holds the weights
+        from layer i to layer i + 1, in the training dtype.
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` of shape (n_units_out,) holds the biases of layer
+        i + 1.
+    loss_ : float
+        Training loss of the last epoch as scikit-learn reports it: half the
+        squared error averaged over samples and outputs, plus the penalties.
+    best_loss_ : float
+        Lowest epoch loss reached, over this fit and earlier warm starts.
+    loss_curve_ : list of float
+        Loss of every epoch, warm-start fits appended.
+    n_iter_ : int
+        Epochs run by the last call to ``fit`` or ``partial_fit``.
+    t_ : int
+        Training samples seen so far, ``n_samples * n_iter_`` summed over
+        fits.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X, when X was a DataFrame with string column names.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Output activation, always "identity".
+
+    See Also
+    --------
+    MLPClassifier : The classifier on the same core.
+    sklearn.neural_network.MLPRegressor : The scikit-learn original.
+
+    Notes
+    -----
+    Not implemented yet: the "adam" and "lbfgs" solvers, the "invscaling" and
+    "adaptive" learning rate schedules, early stopping, ``sample_weight`` and
+    sparse X (sparse matrices raise TypeError, so convert them with
+    ``.toarray()``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmlp import MLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 3))
+    >>> y = X @ [1.0, -2.0, 0.5]
+    >>> reg = MLPRegressor(
+    ...     hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=300,
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    >>> bool(reg.score(X, y) > 0.95)
+    True
+    """
+
+    _numeric_targets = True
+    _constraints = REGRESSOR_CONSTRAINTS
+    _supported_options = REGRESSOR_SUPPORTED_OPTIONS
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="sgd",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        l1=0.0,
+        dropout=0.0,
+        n_threads=None,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.l1 = l1
+        self.dropout = dropout
+        self.n_threads = n_threads
+
+    def partial_fit(self, X, y):
+        """Train one epoch, continuing from the current weights and momentum.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predict the targets of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions, 1-D for a model with one output.
+        """
+        prediction = self._forward(X)
+        if self.n_outputs_ == 1:
+            return prediction.ravel()
+        return prediction
+
+    def _prepare_targets(self, y, continuing, classes):
+        """Shape y for MLP.fit; return (Y, fitted target attributes)."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = y.reshape(y.shape[0], -1)
+        return Y, {"n_outputs_": Y.shape[1], "out_activation_": "identity"}
+
+    def _report_loss(self, net, n_samples, batch_size):
+        """Return the map to scikit-learn's loss, averaged over the outputs.
+
+        MLP.fit sums the squared error over the outputs, while scikit-learn
+        reports its mean over them; the penalties are not divided.
+        """
+        n_outputs = net.sizes[-1]
+        if n_outputs == 1:
+            return None
+        if self.alpha == 0 and self.l1 == 0:
+            return lambda loss: loss / n_outputs
+        n_batches = math.ceil(n_samples / batch_size)
+        return _PenalisedLossPerOutput(
+            net, n_outputs, self.alpha, self.l1, n_batches, n_samples
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class _PenalisedLossPerOutput:
+    """Divide the data part of MLP.fit's epoch loss by the number of outputs.
+
+    MLP.fit's epoch loss is D + P: D the squared error summed over outputs,
+    P = sum over batches of (alpha/2 ||W_b||^2 + l1 ||W_b||_1) / n_samples,
+    with W_b the weights before batch b. The reported loss is D / k + P.
+    P is computed exactly from the weights at the start of the epoch when the
+    epoch is a single batch.
+    """
+
+    # NOTE: with several batches per epoch, P is estimated from the penalty at
+    # the start and end of the epoch (trapezoid rule), because MLP.fit does not
+    # report it separately. The error is of the order of one epoch's change in
+    # the penalty, and only arises for multi-output targets with alpha or l1.
+
+    def __init__(self, net, n_outputs, alpha, l1, n_batches, n_samples):
+        self.net = net
+        self.n_outputs = n_outputs
+        self.alpha, self.l1 = alpha, l1
+        self.n_batches, self.n_samples = n_batches, n_samples
+        self.start_penalty = self._penalty()
+
+    def _penalty(self):
+        """Return alpha/2 ||W||^2 + l1 ||W||_1 over all layers, in float64."""
+        total = 0.0
+        for W in self.net.weights:
+            W = W.astype(np.float64)
+            total += 0.5 * self.alpha * float(np.vdot(W, W))
+            total += self.l1 * float(np.abs(W).sum())
+        return total
+
+    def __call__(self, loss):
+        end_penalty = self._penalty()
+        if self.n_batches == 1:
+            per_batch = self.start_penalty
+        else:
+            per_batch = 0.5 * (self.start_penalty + end_penalty)
+        self.start_penalty = end_penalty
+        penalty = self.n_batches * per_batch / self.n_samples
+        return (loss - penalty) / self.n_outputs + penalty
