@@ -15,6 +15,7 @@
 #include "../common.hpp"
 #include "../engine.hpp"
 #include "isa.hpp"
+#include "parallel.hpp"
 
 FASTMLP_ENGINE_BEGIN
 
@@ -41,31 +42,102 @@ constexpr Index kMinPackedFlops = 16 * 16 * 16;
 // work at 80 GFLOP/s, comparable to starting a team and its barriers.
 constexpr Index kMinParallelFlops = 64 * 64 * 64;
 
-// C (m x n, row-major, leading dimension ldc) = or += A (m x k) B (k x n), with
-// plain loops. Threads split the columns of C, so each C element is one thread's
-// sum over k in order.
+// Outputs per block of the dot-product kernel: 8 independent sums keep two FMA
+// pipes of latency 4 busy when there is a single row.
+constexpr Index kDotBlock = 8;
+
+// C[i, j0:j1] for rows i of A and columns j of B when both are unit-stride along
+// k (C = A B^T with B stored row-major, as in the forward pass X W^T). Each C
+// element is one vectorised dot product; 8 columns run at once.
 template <typename T>
-void gemm_unpacked(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n,
-                   Index k, bool accumulate, int n_threads) {
-  const bool parallel = m * n * k >= kMinParallelFlops && n > 1;
-  const bool dot_form = A.col_stride == 1 && B.row_stride == 1;
-#pragma omp parallel for schedule(static) num_threads(n_threads) if (parallel)
-  for (Index j = 0; j < n; ++j) {
-    for (Index i = 0; i < m; ++i) {
-      T sum = 0;
-      if (dot_form) {
-        // Both operands are unit-stride along k: a vectorised dot product.
-        const T* a_i = A.data + i * A.row_stride;
-        const T* b_j = B.data + j * B.col_stride;
-#pragma omp simd reduction(+ : sum)
-        for (Index p = 0; p < k; ++p) sum += a_i[p] * b_j[p];
-      } else {
-        for (Index p = 0; p < k; ++p) sum += A(i, p) * B(p, j);
+void dot_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index k,
+                 bool accumulate, Index j0, Index j1) {
+  for (Index i = 0; i < m; ++i) {
+    const T* a = A.data + i * A.row_stride;
+    T* c_i = C + i * ldc;
+    Index j = j0;
+    for (; j + kDotBlock <= j1; j += kDotBlock) {
+      const T* b = B.data + j * B.col_stride;
+      const Index s = B.col_stride;
+      T s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, s4, s5, s6, s7)
+      for (Index p = 0; p < k; ++p) {
+        const T x = a[p];
+        s0 += x * b[p];
+        s1 += x * b[s + p];
+        s2 += x * b[2 * s + p];
+        s3 += x * b[3 * s + p];
+        s4 += x * b[4 * s + p];
+        s5 += x * b[5 * s + p];
+        s6 += x * b[6 * s + p];
+        s7 += x * b[7 * s + p];
       }
+      const T sums[kDotBlock] = {s0, s1, s2, s3, s4, s5, s6, s7};
+      for (Index q = 0; q < kDotBlock; ++q) {
+        c_i[j + q] = accumulate ? c_i[j + q] + sums[q] : sums[q];
+      }
+    }
+    for (; j < j1; ++j) {
+      const T* b = B.data + j * B.col_stride;
+      T sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (Index p = 0; p < k; ++p) sum += a[p] * b[p];
+      c_i[j] = accumulate ? c_i[j] + sum : sum;
+    }
+  }
+}
+
+// C[i, j0:j1] when B is unit-stride along j (B row-major): C_i += A(i, p) B_p,
+// one vectorised axpy per (i, p), summed over p in order.
+template <typename T>
+void axpy_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index k,
+                  bool accumulate, Index j0, Index j1) {
+  for (Index i = 0; i < m; ++i) {
+    T* c_i = C + i * ldc;
+    if (!accumulate) std::fill(c_i + j0, c_i + j1, T(0));
+    for (Index p = 0; p < k; ++p) {
+      const T a = A(i, p);
+      const T* b_p = B.data + p * B.row_stride;
+#pragma omp simd
+      for (Index j = j0; j < j1; ++j) c_i[j] += a * b_p[j];
+    }
+  }
+}
+
+// Any strides: the plain triple loop.
+template <typename T>
+void strided_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index k,
+                     bool accumulate, Index j0, Index j1) {
+  for (Index i = 0; i < m; ++i) {
+    for (Index j = j0; j < j1; ++j) {
+      T sum = 0;
+      for (Index p = 0; p < k; ++p) sum += A(i, p) * B(p, j);
       T& c = C[i * ldc + j];
       c = accumulate ? c + sum : sum;
     }
   }
+}
+
+// C (m x n, row-major, leading dimension ldc) = or += A (m x k) B (k x n), without
+// packing: for small products and matrix-vector shapes. Threads split the columns
+// of C, so each C element is one thread's sum over k in order.
+template <typename T>
+void gemm_unpacked(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n,
+                   Index k, bool accumulate, int n_threads) {
+  const int threads = m * n * k >= kMinParallelFlops && n >= 2 * kDotBlock ? n_threads : 1;
+  // Chunks of whole dot blocks, so the split never changes which kernel computes a
+  // column.
+  const Index blocks = (n + kDotBlock - 1) / kDotBlock;
+  for_each_chunk(blocks, threads, [&](Index begin, Index end) {
+    const Index j0 = begin * kDotBlock, j1 = std::min(n, end * kDotBlock);
+    if (A.col_stride == 1 && B.row_stride == 1) {
+      dot_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
+    } else if (B.col_stride == 1) {
+      axpy_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
+    } else {
+      strided_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
+    }
+  });
 }
 
 // panel[p * width + q] = M(p0 + p, q0 + q) for q < valid, 0 for valid <= q <

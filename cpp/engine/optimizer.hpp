@@ -1,6 +1,7 @@
 // Minibatch SGD with momentum or Nesterov momentum and L1/L2 penalties on weights.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "../common.hpp"
@@ -15,52 +16,67 @@ T sign(T w) {
   return w > 0 ? T(1) : (w < 0 ? T(-1) : T(0));  // sign(0) = 0: no L1 pull at zero
 }
 
-// sum(w^2) into sums[0] and sum(|w|) into sums[1], in double; a term whose
-// penalty is off is skipped and left 0.
-template <typename T>
-void penalty_sums(const T* w, Index count, bool squares, bool absolutes, double* sums) {
-  double sum_squares = 0, sum_absolutes = 0;
-  if (squares) {
-#pragma omp simd reduction(+ : sum_squares)
-    for (Index e = 0; e < count; ++e) sum_squares += double(w[e]) * double(w[e]);
+enum class Momentum { kNone, kClassic, kNesterov };
+
+// The update loop for one momentum kind, with or without the penalty sums. Each
+// combination is its own loop: branches inside a vector loop would run every
+// path for every element.
+template <Momentum kind, bool with_sums, typename T>
+void sgd_update_loop(const T* g, T* w, T* v, Index count, T eta, T mu, T l1, T l2,
+                     double* sums) {
+  double squares = 0, absolutes = 0;
+#pragma omp simd reduction(+ : squares, absolutes)
+  for (Index e = 0; e < count; ++e) {
+    const T w_e = w[e];
+    if constexpr (with_sums) {
+      squares += double(w_e) * double(w_e);
+      absolutes += std::abs(double(w_e));
+    }
+    const T g_e = g[e] + l2 * w_e + l1 * sign(w_e);
+    if constexpr (kind == Momentum::kNone) {
+      w[e] = w_e - eta * g_e;
+    } else {
+      const T v_e = mu * v[e] - eta * g_e;
+      v[e] = v_e;
+      if constexpr (kind == Momentum::kNesterov) {
+        w[e] = w_e + (mu * v_e - eta * g_e);
+      } else {
+        w[e] = w_e + v_e;
+      }
+    }
   }
-  if (absolutes) {
-#pragma omp simd reduction(+ : sum_absolutes)
-    for (Index e = 0; e < count; ++e) sum_absolutes += std::abs(double(w[e]));
+  if constexpr (with_sums) {
+    sums[0] = squares;
+    sums[1] = absolutes;
   }
-  sums[0] = sum_squares;
-  sums[1] = sum_absolutes;
+}
+
+template <Momentum kind, typename T>
+void sgd_update_kind(const T* g, T* w, T* v, Index count, T eta, T mu, T l1, T l2,
+                     bool with_sums, double* sums) {
+  if (with_sums) {
+    sgd_update_loop<kind, true>(g, w, v, count, eta, mu, l1, l2, sums);
+  } else {
+    sgd_update_loop<kind, false>(g, w, v, count, eta, mu, l1, l2, sums);
+  }
 }
 
 // One update of `count` parameters from their gradient g (penalties excluded):
 // g' = g + l2 w + l1 sign(w); plain: w -= eta g'; momentum: v = mu v - eta g',
 // w += v; Nesterov: v = mu v - eta g', w += mu v - eta g'. With momentum 0 the
-// velocity is left untouched. l1 = l2 = 0 for biases.
+// velocity is left untouched. l1 = l2 = 0 for biases. With with_sums, returns
+// in sums[0..1] sum(w^2) and sum(|w|) of the weights before the update, in
+// double, read in the same pass that updates w.
 template <typename T>
-void sgd_update(const T* g, T* w, T* v, Index count, const SgdStep& step, T l1, T l2) {
+void sgd_update(const T* g, T* w, T* v, Index count, const SgdStep& step, T l1, T l2,
+                bool with_sums = false, double* sums = nullptr) {
   const T eta = T(step.learning_rate), mu = T(step.momentum);
   if (step.momentum == 0.0) {
-#pragma omp simd
-    for (Index e = 0; e < count; ++e) {
-      const T g_e = g[e] + l2 * w[e] + l1 * sign(w[e]);
-      w[e] -= eta * g_e;
-    }
+    sgd_update_kind<Momentum::kNone>(g, w, v, count, eta, mu, l1, l2, with_sums, sums);
   } else if (step.nesterov) {
-#pragma omp simd
-    for (Index e = 0; e < count; ++e) {
-      const T g_e = g[e] + l2 * w[e] + l1 * sign(w[e]);
-      const T v_e = mu * v[e] - eta * g_e;
-      v[e] = v_e;
-      w[e] += mu * v_e - eta * g_e;
-    }
+    sgd_update_kind<Momentum::kNesterov>(g, w, v, count, eta, mu, l1, l2, with_sums, sums);
   } else {
-#pragma omp simd
-    for (Index e = 0; e < count; ++e) {
-      const T g_e = g[e] + l2 * w[e] + l1 * sign(w[e]);
-      const T v_e = mu * v[e] - eta * g_e;
-      v[e] = v_e;
-      w[e] += v_e;
-    }
+    sgd_update_kind<Momentum::kClassic>(g, w, v, count, eta, mu, l1, l2, with_sums, sums);
   }
 }
 
@@ -72,15 +88,55 @@ template <typename T>
 void sgd_update_matrix(const T* dW, T* W, T* vW, Index rows, Index cols,
                        const SgdStep& step, double* row_sums, double* sums,
                        int n_threads) {
-  const bool squares = step.l2 != 0, absolutes = step.l1 != 0;
+  // The sums only enter the history through l1 and l2, so skip them when both are 0.
+  const bool with_sums = step.l1 != 0 || step.l2 != 0;
   for_each_chunk(rows, threads_for(rows * cols, n_threads), [&](Index begin, Index end) {
     for (Index r = begin; r < end; ++r) {
       const Index offset = r * cols;
-      penalty_sums(W + offset, cols, squares, absolutes, row_sums + 2 * r);
-      sgd_update(dW + offset, W + offset, vW + offset, cols, step, T(step.l1), T(step.l2));
+      sgd_update(dW + offset, W + offset, vW + offset, cols, step, T(step.l1), T(step.l2),
+                 with_sums, row_sums + 2 * r);
     }
   });
   sums[0] = sums[1] = 0;
+  if (!with_sums) return;
+  for (Index r = 0; r < rows; ++r) {
+    sums[0] += row_sums[2 * r];
+    sums[1] += row_sums[2 * r + 1];
+  }
+}
+
+// Batches of at most this many rows update W straight from dZ and A without
+// forming dW: for one row the update is a rank-1 axpy per unit, and skipping the
+// dW buffer saves a write and a read of every weight.
+constexpr Index kMaxFusedUpdateRows = 8;
+
+// sgd_update_matrix for the gradient dW = dZ^T A of a small batch, computed one
+// row at a time into a scratch row: dZ (n, rows), A (n, cols), W (rows, cols).
+// Each gradient row is summed over the batch rows in order.
+template <typename T>
+void sgd_update_outer(const T* dZ, const T* A, T* W, T* vW, Index rows, Index cols,
+                      Index n, const SgdStep& step, double* row_sums, double* sums,
+                      int n_threads) {
+  const bool with_sums = step.l1 != 0 || step.l2 != 0;
+  for_each_chunk(rows, threads_for(rows * cols * n, n_threads), [&](Index begin, Index end) {
+    thread_local Buffer<T> gradient_row;
+    if (static_cast<Index>(gradient_row.size()) < cols) gradient_row.resize(cols);
+    T* g = gradient_row.data();
+    for (Index r = begin; r < end; ++r) {
+      std::fill(g, g + cols, T(0));
+      for (Index i = 0; i < n; ++i) {
+        const T dz = dZ[i * rows + r];
+        const T* a_i = A + i * cols;
+#pragma omp simd
+        for (Index j = 0; j < cols; ++j) g[j] += dz * a_i[j];
+      }
+      const Index offset = r * cols;
+      sgd_update(g, W + offset, vW + offset, cols, step, T(step.l1), T(step.l2), with_sums,
+                 row_sums + 2 * r);
+    }
+  });
+  sums[0] = sums[1] = 0;
+  if (!with_sums) return;
   for (Index r = 0; r < rows; ++r) {
     sums[0] += row_sums[2 * r];
     sums[1] += row_sums[2 * r + 1];

@@ -104,16 +104,20 @@ void column_sums(const T* dZ, T* db, Index n, Index width) {
 }
 
 // Backward step of layer l after forward: from ws.dZ[l] (n, n_out), overwrites
-// ws.dW[l] = dZ^T A_l and ws.db[l] = column sums of dZ, and for l > 0 turns
-// ws.dZ[l - 1] into dZ_{l-1} = (dZ W_l) * D[l] * phi'(Z_{l-1}). Reads W_l, so the
-// caller may update layer l only after this returns.
+// ws.dW[l] = dZ^T A_l (unless with_dW is false) and ws.db[l] = column sums of dZ,
+// and for l > 0 turns ws.dZ[l - 1] into dZ_{l-1} = (dZ W_l) * D[l] *
+// phi'(Z_{l-1}). Reads W_l, so the caller may update layer l only after this
+// returns.
 template <typename T>
 void backward_layer(const Model<T>& model, Workspace<T>& ws,
-                    const std::vector<const T*>& D, Index l, Index n, int n_threads) {
+                    const std::vector<const T*>& D, Index l, Index n, int n_threads,
+                    bool with_dW = true) {
   const Layer<T>& layer = model.layer(l);
   const T* dZ = ws.dZ[l].data();
-  gemm(row_major(dZ, layer.n_out).transposed(), row_major(ws.inputs[l], layer.n_in),
-       ws.dW[l].data(), layer.n_in, layer.n_out, layer.n_in, n, false, n_threads);
+  if (with_dW) {
+    gemm(row_major(dZ, layer.n_out).transposed(), row_major(ws.inputs[l], layer.n_in),
+         ws.dW[l].data(), layer.n_in, layer.n_out, layer.n_in, n, false, n_threads);
+  }
   column_sums(dZ, ws.db[l].data(), n, layer.n_out);
   if (l == 0) return;
 

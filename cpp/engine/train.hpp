@@ -85,13 +85,20 @@ double train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y, In
     step.l2 /= double(rows);
   }
   double penalty = 0;
+  const bool fused = rows <= kMaxFusedUpdateRows;
   for (Index l = model.n_layers() - 1; l >= 0; --l) {
     // Layer l's update must wait for its backward step, which reads W_l.
-    backward_layer(model, ws, D, l, rows, n_threads);
+    backward_layer(model, ws, D, l, rows, n_threads, !fused);
     Layer<T>& layer = model.layer(l);
     double sums[2];
-    sgd_update_matrix(ws.dW[l].data(), layer.W.data(), layer.vW.data(), layer.n_out,
-                      layer.n_in, step, ws.row_sums.data(), sums, n_threads);
+    if (fused) {
+      sgd_update_outer(ws.dZ[l].data(), ws.inputs[l], layer.W.data(), layer.vW.data(),
+                       layer.n_out, layer.n_in, rows, step, ws.row_sums.data(), sums,
+                       n_threads);
+    } else {
+      sgd_update_matrix(ws.dW[l].data(), layer.W.data(), layer.vW.data(), layer.n_out,
+                        layer.n_in, step, ws.row_sums.data(), sums, n_threads);
+    }
     penalty += 0.5 * step.l2 * sums[0] + step.l1 * sums[1];
     sgd_update(ws.db[l].data(), layer.b.data(), layer.vb.data(), layer.n_out, step, T(0),
                T(0));
