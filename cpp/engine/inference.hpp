@@ -18,8 +18,10 @@ constexpr Index kPredictChunkRows = 2048;
 // Y_hat (n, n_out) = output activations of the model for X (n, n_in).
 template <typename T>
 void predict(const Model<T>& model, const T* X, T* Y_hat, Index n, int n_threads) {
-  Workspace<T> ws;
-  reserve(model, ws, std::min(n, kPredictChunkRows));
+  // One workspace per calling thread, kept between calls: a one-row prediction
+  // then allocates nothing, and concurrent callers never share buffers.
+  thread_local Workspace<T> ws;
+  reserve(model, ws, std::min(n, kPredictChunkRows), false);
   const std::vector<const T*> no_dropout(model.n_layers(), nullptr);
   for (Index start = 0; start < n; start += kPredictChunkRows) {
     const Index rows = std::min(kPredictChunkRows, n - start);

@@ -33,11 +33,16 @@ struct Workspace {
   Buffer<double> row_sums;       // 2 per weight row, for penalty sums
 };
 
-// Sizes every buffer of ws for batches of up to `rows` rows of the model.
+// Sizes the buffers of ws for batches of up to `rows` rows of the model: those of
+// the forward pass, and with `training` those of the backward pass and the loss.
+// Buffers only grow, so a reused workspace allocates nothing.
 template <typename T>
-void reserve(const Model<T>& model, Workspace<T>& ws, Index rows) {
+void reserve(const Model<T>& model, Workspace<T>& ws, Index rows, bool training = true) {
   const std::size_t L = model.n_layers();
-  ws.rows = rows;
+  const auto grow = [](auto& buffer, Index size) {
+    if (static_cast<Index>(buffer.size()) < size) buffer.resize(size);
+  };
+  ws.rows = std::max(ws.rows, rows);
   ws.A.resize(L);
   ws.Z.resize(L);
   ws.D.resize(L);
@@ -48,18 +53,20 @@ void reserve(const Model<T>& model, Workspace<T>& ws, Index rows) {
   Index widest = 0;
   for (std::size_t l = 0; l < L; ++l) {
     const Layer<T>& layer = model.layer(l);
-    ws.A[l].resize(rows * layer.n_in);
-    ws.D[l].resize(rows * layer.n_in);
-    ws.Z[l].resize(rows * layer.n_out);
-    ws.dZ[l].resize(rows * layer.n_out);
-    ws.dW[l].resize(layer.n_out * layer.n_in);
-    ws.db[l].resize(layer.n_out);
+    grow(ws.A[l], rows * layer.n_in);
+    grow(ws.Z[l], rows * layer.n_out);
     widest = std::max(widest, layer.n_out);
+    if (!training) continue;
+    grow(ws.D[l], rows * layer.n_in);
+    grow(ws.dZ[l], rows * layer.n_out);
+    grow(ws.dW[l], layer.n_out * layer.n_in);
+    grow(ws.db[l], layer.n_out);
   }
-  ws.Y.resize(rows * model.n_out());
-  ws.Y_hat.resize(rows * model.n_out());
-  ws.row_loss.resize(rows);
-  ws.row_sums.resize(2 * widest);
+  grow(ws.Y_hat, rows * model.n_out());
+  grow(ws.row_loss, rows);
+  if (!training) return;
+  grow(ws.Y, rows * model.n_out());
+  grow(ws.row_sums, 2 * widest);
 }
 
 // Forward pass over n rows starting from the layer input X (n, n_in), which may
