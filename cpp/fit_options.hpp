@@ -34,12 +34,14 @@ struct FitOptions {
 struct FitHooks {
   // Polled between batches; returning true stops training after that batch.
   std::function<bool()> stop_requested;
-  // Called after each epoch with its number (from 1) and loss; true stops training.
-  std::function<bool(Index, double)> epoch_end;
+  // Called after each epoch with its number (from 1), its loss (data loss plus
+  // penalties) and the penalty part of that loss; true stops training.
+  std::function<bool(Index, double, double)> epoch_end;
 };
 
 struct FitResult {
-  std::vector<double> history;  // per completed epoch: mean loss plus penalties
+  std::vector<double> history;    // per completed epoch: mean loss plus penalties
+  std::vector<double> penalties;  // per completed epoch: the penalty part of history
   bool stopped_early = false;   // stop_requested returned true
 };
 

@@ -36,7 +36,9 @@ def make_pair(sizes, activation, output, dtype, seed=0):
     reference gets the compiled model's parameters exactly, float32-rounded when
     the compiled model is float32.
     """
-    net = fastmlp.MLP(sizes, activation=activation, output=output, dtype=dtype, seed=seed)
+    net = fastmlp.MLP(
+        sizes, activation=activation, output=output, dtype=dtype, seed=seed
+    )
     rng = np.random.default_rng(seed + 1000)
     net.biases = [rng.uniform(-0.1, 0.1, n_out) for n_out in sizes[1:]]
     ref = reference.MLP(sizes, activation=activation, output=output, dtype="float64")

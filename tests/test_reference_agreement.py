@@ -131,8 +131,12 @@ def test_sgd_steps_match_reference(optimizer, dtype):
     ref_history = ref.fit(X64, Y64, **options)
     np.testing.assert_allclose(history, ref_history, rtol=TOLERANCE[dtype])
     for l in range(len(sizes) - 1):
-        assert relative_error(net.weights[l], ref.weights[l]) < TOLERANCE[dtype], f"W[{l}]"
-        assert relative_error(net.biases[l], ref.biases[l]) < TOLERANCE[dtype], f"b[{l}]"
+        assert relative_error(net.weights[l], ref.weights[l]) < TOLERANCE[dtype], (
+            f"W[{l}]"
+        )
+        assert relative_error(net.biases[l], ref.biases[l]) < TOLERANCE[dtype], (
+            f"b[{l}]"
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -175,8 +179,12 @@ def test_trajectory_matches_reference(sizes, activation, output, dtype):
     assert len(history) == epochs
     np.testing.assert_allclose(history, ref_history, rtol=TOLERANCE[dtype])
     for l in range(len(sizes) - 1):
-        assert relative_error(net.weights[l], ref.weights[l]) < TOLERANCE[dtype], f"W[{l}]"
-        assert relative_error(net.biases[l], ref.biases[l]) < TOLERANCE[dtype], f"b[{l}]"
+        assert relative_error(net.weights[l], ref.weights[l]) < TOLERANCE[dtype], (
+            f"W[{l}]"
+        )
+        assert relative_error(net.biases[l], ref.biases[l]) < TOLERANCE[dtype], (
+            f"b[{l}]"
+        )
 
 
 def test_shuffle_order_is_a_permutation_per_epoch():

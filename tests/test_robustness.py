@@ -69,7 +69,13 @@ X_GOOD, Y_GOOD = _data()
 @pytest.mark.parametrize(
     "X,Y,kwargs,error,match",
     [
-        (X_GOOD[:, :5], Y_GOOD, {}, ValueError, "X has 5 features, but the network expects 6"),
+        (
+            X_GOOD[:, :5],
+            Y_GOOD,
+            {},
+            ValueError,
+            "X has 5 features, but the network expects 6",
+        ),
         (X_GOOD[0], Y_GOOD, {}, ValueError, "X must be a 2-D array, got 1-D"),
         (X_GOOD[:0], Y_GOOD[:0], {}, ValueError, "at least one sample"),
         (np.where(X_GOOD > 2, np.nan, X_GOOD), Y_GOOD, {}, ValueError, "finite values"),
@@ -81,14 +87,44 @@ X_GOOD, Y_GOOD = _data()
         (X_GOOD, np.full((64, 3), 0.5), {}, ValueError, "must sum to 1"),
         (X_GOOD, np.ones((64, 2)) / 2, {}, ValueError, r"shape \(64, 3\)"),
         (X_GOOD, Y_GOOD, dict(learning_rate=0), ValueError, "learning_rate must be in"),
-        (X_GOOD, Y_GOOD, dict(learning_rate=-0.1), ValueError, "learning_rate must be in"),
-        (X_GOOD, Y_GOOD, dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
-        (X_GOOD, Y_GOOD, dict(batch_size=2.0), TypeError, "batch_size must be an integer"),
+        (
+            X_GOOD,
+            Y_GOOD,
+            dict(learning_rate=-0.1),
+            ValueError,
+            "learning_rate must be in",
+        ),
+        (
+            X_GOOD,
+            Y_GOOD,
+            dict(batch_size=0),
+            ValueError,
+            "batch_size must be an integer >= 1",
+        ),
+        (
+            X_GOOD,
+            Y_GOOD,
+            dict(batch_size=2.0),
+            TypeError,
+            "batch_size must be an integer",
+        ),
         (X_GOOD, Y_GOOD, dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
-        (X_GOOD, Y_GOOD, dict(momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\)"),
+        (
+            X_GOOD,
+            Y_GOOD,
+            dict(momentum=1.0),
+            ValueError,
+            r"momentum must be in \[0.0, 1.0\)",
+        ),
         (X_GOOD, Y_GOOD, dict(l1=-1e-3), ValueError, "l1 must be in"),
         (X_GOOD, Y_GOOD, dict(l2=-1e-3), ValueError, "l2 must be in"),
-        (X_GOOD, Y_GOOD, dict(dropout=1.0), ValueError, r"dropout must be in \[0.0, 1.0\)"),
+        (
+            X_GOOD,
+            Y_GOOD,
+            dict(dropout=1.0),
+            ValueError,
+            r"dropout must be in \[0.0, 1.0\)",
+        ),
         (X_GOOD, Y_GOOD, dict(dropout=-0.1), ValueError, "dropout must be in"),
         (X_GOOD, Y_GOOD, dict(dropout=[0.1]), ValueError, "must hold 2 probabilities"),
         (X_GOOD, Y_GOOD, dict(penalty_scaling="sample"), ValueError, "penalty_scaling"),
@@ -156,7 +192,9 @@ def test_inputs_of_any_layout_are_converted_not_misread():
 def _train(n_threads, seed=3, dtype="float32", **options):
     X, y = _data(n=300, n_in=70, n_out=10, dtype=dtype)
     net = fastmlp.MLP([70, 65, 33, 10], dtype=dtype, seed=seed, n_threads=n_threads)
-    defaults = dict(epochs=3, batch_size=64, learning_rate=0.05, momentum=0.9, dropout=0.2)
+    defaults = dict(
+        epochs=3, batch_size=64, learning_rate=0.05, momentum=0.9, dropout=0.2
+    )
     defaults.update(options)
     history = net.fit(X, y, **defaults)
     return net, history
@@ -188,8 +226,12 @@ def test_same_bits_under_omp_num_threads():
     for threads in ("1", "2"):
         env = dict(os.environ, OMP_NUM_THREADS=threads)
         result = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True,
-            check=True, timeout=120,
+            [sys.executable, "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
         )
         reported, weights = result.stdout.split()
         assert reported == threads
@@ -262,8 +304,10 @@ def _large_problem():
     return fastmlp.MLP([100, 256, 256, 10], seed=0), X, y
 
 
-@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
-                    reason="signals reach only the main thread")
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="signals reach only the main thread",
+)
 def test_ctrl_c_stops_fit_with_consistent_model():
     net, X, y = _large_problem()
     timer = threading.Timer(0.3, signal.raise_signal, args=(signal.SIGINT,))
@@ -314,13 +358,23 @@ def test_save_load_round_trip_keeps_everything(tmp_path):
     assert path.exists()
     assert not (tmp_path / "model.bin.npz").exists()
     loaded = fastmlp.MLP.load(path)
-    for name in ("sizes", "activation", "output", "dtype", "seed", "n_threads", "epoch"):
+    for name in (
+        "sizes",
+        "activation",
+        "output",
+        "dtype",
+        "seed",
+        "n_threads",
+        "epoch",
+    ):
         assert getattr(loaded, name) == getattr(net, name), name
     _assert_same_parameters(net, loaded)
 
     # Optimizer state and epoch counter persist: training on gives equal bits.
     X, y = _data(n=300, n_in=70, n_out=10, dtype=np.float64)
-    options = dict(epochs=1, batch_size=64, learning_rate=0.05, momentum=0.9, dropout=0.2)
+    options = dict(
+        epochs=1, batch_size=64, learning_rate=0.05, momentum=0.9, dropout=0.2
+    )
     assert net.fit(X, y, **options) == loaded.fit(X, y, **options)
     _assert_same_parameters(net, loaded)
 

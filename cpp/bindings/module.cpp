@@ -169,11 +169,12 @@ class PyNetwork {
     return py::make_tuple(loss, dW_list, db_list);
   }
 
-  std::vector<double> fit(const Array<T>& X, const Array<T>& Y, Index epochs,
-                          Index batch_size, double learning_rate, double momentum,
-                          bool nesterov, double l1, double l2, bool scale_penalty_by_batch,
-                          const std::vector<double>& dropout, bool shuffle,
-                          const std::optional<py::function>& callback, int n_threads) {
+  // Returns (history, penalties): per epoch the loss and its penalty part. The
+  // callback, if any, is called as callback(epoch, loss, penalty).
+  py::tuple fit(const Array<T>& X, const Array<T>& Y, Index epochs, Index batch_size,
+                double learning_rate, double momentum, bool nesterov, double l1, double l2,
+                bool scale_penalty_by_batch, const std::vector<double>& dropout,
+                bool shuffle, const std::optional<py::function>& callback, int n_threads) {
     check_matrix(X, "X", -1, net_.n_in());
     check_matrix(Y, "Y", X.shape(0), net_.n_out());
     fastmlp::FitOptions options;
@@ -190,10 +191,11 @@ class PyNetwork {
     fastmlp::FitHooks hooks;
     hooks.stop_requested = [&poller]() { return poller(); };
     if (callback) {
-      hooks.epoch_end = [&callback, &callback_error](Index epoch, double loss) {
+      hooks.epoch_end = [&callback, &callback_error](Index epoch, double loss,
+                                                     double penalty) {
         py::gil_scoped_acquire gil;
         try {
-          return bool(py::bool_((*callback)(epoch, loss)));
+          return bool(py::bool_((*callback)(epoch, loss, penalty)));
         } catch (py::error_already_set& e) {
           callback_error.emplace(std::move(e));
           return true;
@@ -212,7 +214,7 @@ class PyNetwork {
     }
     if (poller.error()) throw std::move(*poller.error());
     if (callback_error) throw std::move(*callback_error);
-    return result.history;
+    return py::make_tuple(result.history, result.penalties);
   }
 
  private:
@@ -262,7 +264,7 @@ void bind_network(py::module_& m, const char* name) {
            py::arg("nesterov"), py::arg("l1"), py::arg("l2"),
            py::arg("scale_penalty_by_batch"), py::arg("dropout"), py::arg("shuffle"),
            py::arg("callback"), py::arg("n_threads"),
-           "Train by minibatch SGD and return the loss of each epoch.");
+           "Train by minibatch SGD; return per-epoch losses and their penalty parts.");
 }
 
 py::array_t<std::int64_t> shuffle_order(std::uint64_t seed, std::uint64_t epoch, Index n) {

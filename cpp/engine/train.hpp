@@ -51,12 +51,17 @@ double gradients(const Model<T>& model, const T* X, const T* Y, Index n,
   return loss;
 }
 
+// The loss of one batch: data loss and penalty terms, both at the weights before
+// the batch's update.
+struct BatchLoss {
+  double data = 0;
+  double penalty = 0;
+};
+
 // One SGD step on the batch whose rows are X (rows, n_in) and Y (rows, n_out),
 // already gathered; X may be ws.A[0]. Dropout masks are keyed by (epoch, batch).
-// Returns the batch's data loss plus the penalty terms at the weights before the
-// update.
 template <typename T>
-double train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y, Index rows,
+BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y, Index rows,
                    const FitOptions& options, std::uint64_t epoch, std::uint64_t batch,
                    std::vector<const T*>& D, int n_threads) {
   for (Index l = 0; l < model.n_layers(); ++l) {
@@ -103,7 +108,7 @@ double train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y, In
     sgd_update(ws.db[l].data(), layer.b.data(), layer.vb.data(), layer.n_out, step, T(0),
                T(0));
   }
-  return loss + penalty;
+  return {loss, penalty};
 }
 
 // Copies rows order[0, rows) of X (., width) into out (rows, width).
@@ -140,7 +145,7 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
       std::iota(order.begin(), order.end(), Index(0));
     }
 
-    double weighted_loss = 0;
+    double weighted_loss = 0, weighted_penalty = 0;
     std::uint64_t batch = 0;
     for (Index start = 0; start < n; start += batch_size, ++batch) {
       const Index rows = std::min(batch_size, n - start);
@@ -153,8 +158,10 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
         X_batch = ws.A[0].data();
         Y_batch = ws.Y.data();
       }
-      weighted_loss += double(rows) * train_batch(model, ws, X_batch, Y_batch, rows, options,
-                                                  epoch, batch, D, n_threads);
+      const BatchLoss batch_loss =
+          train_batch(model, ws, X_batch, Y_batch, rows, options, epoch, batch, D, n_threads);
+      weighted_loss += double(rows) * (batch_loss.data + batch_loss.penalty);
+      weighted_penalty += double(rows) * batch_loss.penalty;
       const bool last_batch = start + batch_size >= n;
       if (!last_batch && hooks.stop_requested && hooks.stop_requested()) {
         result.stopped_early = true;
@@ -164,12 +171,14 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
 
     model.set_epoch(epoch + 1);
     const double loss = weighted_loss / double(n);
+    const double penalty = weighted_penalty / double(n);
     result.history.push_back(loss);
+    result.penalties.push_back(penalty);
     if (hooks.stop_requested && hooks.stop_requested()) {
       result.stopped_early = true;
       return result;
     }
-    if (hooks.epoch_end && hooks.epoch_end(e + 1, loss)) break;
+    if (hooks.epoch_end && hooks.epoch_end(e + 1, loss, penalty)) break;
   }
   return result;
 }

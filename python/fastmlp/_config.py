@@ -35,7 +35,7 @@ def config():
 
 
 def show_config():
-    """Print the instruction set in use, the thread count, the block sizes and the compiler.
+    """Print the instruction set, thread count, GEMM block sizes and compiler.
 
     The instruction set is chosen at import from what the CPU supports; the
     ``FASTMLP_ISA`` environment variable ("portable", "avx2" or "avx512") picks a
@@ -43,8 +43,13 @@ def show_config():
     ``OMP_NUM_THREADS`` and threadpoolctl set.
     """
     settings = config()
-    print(f"instruction set: {settings['isa']} (best supported: {settings['best_isa']})")
-    print(f"threads: {settings['threads']} (OpenMP maximum; n_threads overrides per model)")
+    print(
+        f"instruction set: {settings['isa']} (best supported: {settings['best_isa']})"
+    )
+    print(
+        f"threads: {settings['threads']} "
+        "(OpenMP maximum; a model's n_threads overrides it)"
+    )
     for dtype in ("float32", "float64"):
         k = settings[dtype]
         print(

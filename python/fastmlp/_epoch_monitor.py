@@ -6,7 +6,7 @@ import math
 class EpochMonitor:
     """Record each epoch's loss and decide when training stops.
 
-    An instance is the ``callback`` of ``MLP.fit``. It follows scikit-learn's
+    An instance is the ``epoch_end`` callback of ``MLP._fit``. It follows scikit-learn's
     SGD solver: an epoch counts as "no improvement" when its loss is above
     ``best_loss - tol``, and training stops once more than ``n_iter_no_change``
     epochs in a row brought no improvement.
@@ -28,8 +28,9 @@ class EpochMonitor:
     no_improvement_count : int
         Epochs in a row without improvement at the end of the previous fit.
     report_loss : callable or None
-        Maps the value ``MLP.fit`` reports for an epoch to the loss the
-        estimator reports; None keeps it.
+        ``report_loss(loss, penalty)`` maps an epoch's loss and its penalty
+        part, as ``MLP._fit`` reports them, to the loss the estimator reports;
+        None keeps the loss.
     """
 
     def __init__(
@@ -52,10 +53,10 @@ class EpochMonitor:
         self.n_iter = 0
         self.stopped = False
 
-    def __call__(self, epoch, loss):
+    def __call__(self, epoch, loss, penalty):
         """Record one epoch; return True to stop training."""
         if self.report_loss is not None:
-            loss = self.report_loss(loss)
+            loss = self.report_loss(loss, penalty)
         self.n_iter = epoch
         self.loss_curve.append(loss)
         if self.verbose:

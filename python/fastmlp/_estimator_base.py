@@ -292,7 +292,7 @@ class BaseMLP(BaseEstimator):
         )
 
     def _report_loss(self, net, n_samples, batch_size):
-        """Return a map from MLP.fit's epoch loss to the reported loss, or None.
+        """Return a map from an epoch's (loss, penalty) to the reported loss, or None.
 
         None (the default) reports MLP.fit's loss unchanged.
         """
@@ -312,7 +312,7 @@ class BaseMLP(BaseEstimator):
     def _run_sgd(self, net, X, Y, epochs, batch_size, monitor):
         """Train net in one MLP.fit call; return True if Ctrl-C interrupted it."""
         try:
-            net.fit(
+            net._fit(
                 X,
                 Y,
                 epochs=epochs,
@@ -324,7 +324,7 @@ class BaseMLP(BaseEstimator):
                 l2=self.alpha,
                 dropout=self.dropout,
                 shuffle=self.shuffle,
-                callback=monitor,
+                epoch_end=monitor,
                 penalty_scaling="batch",
             )
         except KeyboardInterrupt:

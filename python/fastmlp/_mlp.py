@@ -32,7 +32,9 @@ def _check_sizes(sizes):
     try:
         values = list(sizes)
     except TypeError:
-        raise TypeError(f"sizes must be a sequence of integers, got {sizes!r}") from None
+        raise TypeError(
+            f"sizes must be a sequence of integers, got {sizes!r}"
+        ) from None
     if len(values) < 2:
         raise ValueError(
             "sizes must list at least the input and output widths, "
@@ -123,7 +125,9 @@ class MLP:
         try:
             dtype = np.dtype(dtype)
         except TypeError:
-            raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
+            raise TypeError(
+                f"dtype must be 'float32' or 'float64', got {dtype!r}"
+            ) from None
         check_choice(dtype.name, "dtype", DTYPES)
         self._activation = activation
         self._output = output
@@ -186,11 +190,15 @@ class MLP:
         for l, a in enumerate(arrays):
             a = np.asarray(a)
             check_real_dtype(a, f"{name}[{l}]")
-            expected = (self._sizes[l + 1], self._sizes[l]) if which in ("W", "vW") else (
-                self._sizes[l + 1],
+            expected = (
+                (self._sizes[l + 1], self._sizes[l])
+                if which in ("W", "vW")
+                else (self._sizes[l + 1],)
             )
             if a.shape != expected:
-                raise ValueError(f"{name}[{l}] must have shape {expected}, got {a.shape}")
+                raise ValueError(
+                    f"{name}[{l}] must have shape {expected}, got {a.shape}"
+                )
             converted.append(np.ascontiguousarray(a, dtype=self._dtype))
         # Check every layer before writing any, so a bad list changes nothing.
         for l, a in enumerate(converted):
@@ -260,7 +268,11 @@ class MLP:
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
-        p = [0.0] * self.n_layers if dropout is None else check_dropout(dropout, self.n_layers)
+        p = (
+            [0.0] * self.n_layers
+            if dropout is None
+            else check_dropout(dropout, self.n_layers)
+        )
         if masks is None:
             masks = self.dropout_masks(self.epoch, 0, X.shape[0], p)
         elif dropout is None:
@@ -287,13 +299,18 @@ class MLP:
                 continue
             mask = np.asarray(mask)
             if mask.dtype != np.bool_:
-                raise TypeError(f"masks[{l}] must be a boolean array, got dtype {mask.dtype}")
+                raise TypeError(
+                    f"masks[{l}] must be a boolean array, got dtype {mask.dtype}"
+                )
             expected = (n_samples, self._sizes[l])
             if mask.shape != expected:
-                raise ValueError(f"masks[{l}] must have shape {expected}, got {mask.shape}")
+                raise ValueError(
+                    f"masks[{l}] must have shape {expected}, got {mask.shape}"
+                )
             if p[l] == 0:
                 raise ValueError(
-                    f"masks[{l}] is given but the dropout probability of layer {l} is 0; "
+                    f"masks[{l}] is given but the dropout probability of layer {l} "
+                    "is 0; "
                     "pass dropout > 0 for that layer, or None as its mask"
                 )
             checked.append(np.ascontiguousarray(mask))
@@ -361,6 +378,47 @@ class MLP:
         RuntimeError
             When the loss becomes NaN or infinite.
         """
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {callback!r}")
+        epoch_end = None if callback is None else (lambda e, loss, _: callback(e, loss))
+        history, _ = self._fit(
+            X,
+            Y,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            nesterov=nesterov,
+            l1=l1,
+            l2=l2,
+            dropout=dropout,
+            shuffle=shuffle,
+            epoch_end=epoch_end,
+            penalty_scaling=penalty_scaling,
+        )
+        return history
+
+    def _fit(
+        self,
+        X,
+        Y,
+        *,
+        epochs,
+        batch_size,
+        learning_rate,
+        momentum,
+        nesterov,
+        l1,
+        l2,
+        dropout,
+        shuffle,
+        epoch_end,
+        penalty_scaling,
+    ):
+        """Run fit; return (history, penalties): per-epoch losses and penalty parts.
+
+        ``epoch_end(epoch, loss, penalty)`` replaces fit's two-argument callback.
+        """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
         epochs = check_int(epochs, "epochs", 1)
@@ -371,9 +429,7 @@ class MLP:
         l2 = check_float(l2, "l2", 0.0)
         p = check_dropout(dropout, self.n_layers)
         check_choice(penalty_scaling, "penalty_scaling", PENALTY_SCALINGS)
-        if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be callable or None, got {callback!r}")
-        return self._core.fit(
+        history, penalties = self._core.fit(
             X,
             Y,
             epochs,
@@ -386,9 +442,10 @@ class MLP:
             penalty_scaling == "batch",
             p,
             bool(shuffle),
-            callback,
+            epoch_end,
             self._threads(),
         )
+        return history, penalties
 
     # Replaying fit ----------------------------------------------------------------
 
@@ -411,7 +468,9 @@ class MLP:
         return [
             None
             if p_l == 0
-            else _core.dropout_mask(self._seed, epoch, batch, l, n_rows, self._sizes[l], p_l)
+            else _core.dropout_mask(
+                self._seed, epoch, batch, l, n_rows, self._sizes[l], p_l
+            )
             for l, p_l in enumerate(p)
         ]
 
@@ -436,7 +495,7 @@ class MLP:
 
     @classmethod
     def _from_state(cls, state, source):
-        """Return a model rebuilt from _state's dict, raising ValueError if it is not one."""
+        """Return the model that _state's dict describes; raise ValueError if none."""
         try:
             version = int(state["format_version"])
             if version != SAVE_FORMAT_VERSION:
@@ -458,9 +517,13 @@ class MLP:
                 net._set(which, arrays, which)
             net._core.epoch = int(state["epoch"])
         except KeyError as error:
-            raise ValueError(f"{source} is not a fastmlp model: {error} is missing") from None
+            raise ValueError(
+                f"{source} is not a fastmlp model: {error} is missing"
+            ) from None
         except (TypeError, ValueError) as error:
-            raise ValueError(f"{source} is not a valid fastmlp model: {error}") from error
+            raise ValueError(
+                f"{source} is not a valid fastmlp model: {error}"
+            ) from error
         return net
 
     def save(self, path):

@@ -62,11 +62,17 @@ def as_matrix(X, dtype, name="X"):
             if X.ndim == 1
             else ""
         )
-        raise ValueError(f"{name} must be a 2-D array, got {X.ndim}-D shape {X.shape}.{hint}")
+        raise ValueError(
+            f"{name} must be a 2-D array, got {X.ndim}-D shape {X.shape}.{hint}"
+        )
     if X.shape[0] == 0:
-        raise ValueError(f"{name} must contain at least one sample, got shape {X.shape}")
+        raise ValueError(
+            f"{name} must contain at least one sample, got shape {X.shape}"
+        )
     if X.shape[1] == 0:
-        raise ValueError(f"{name} must contain at least one feature, got shape {X.shape}")
+        raise ValueError(
+            f"{name} must contain at least one feature, got shape {X.shape}"
+        )
     X = np.ascontiguousarray(X, dtype=dtype)
     check_finite(X, name)
     return X
@@ -125,7 +131,8 @@ def check_dropout(dropout, n_layers, name="dropout"):
         values = list(dropout)
     except TypeError:
         raise TypeError(
-            f"{name} must be a float or a sequence of {n_layers} floats, got {dropout!r}"
+            f"{name} must be a float or a sequence of {n_layers} floats, "
+            f"got {dropout!r}"
         ) from None
     if len(values) != n_layers:
         raise ValueError(
@@ -174,8 +181,7 @@ def _one_hot(labels, n_out, dtype, name):
     bad = (labels < 0) | (labels >= n_out)
     if bad.any():
         raise ValueError(
-            f"class indices in {name} must be in [0, {n_out}), "
-            f"got {labels[bad][0]!r}"
+            f"class indices in {name} must be in [0, {n_out}), got {labels[bad][0]!r}"
         )
     Y = np.zeros((labels.shape[0], n_out), dtype=dtype)
     Y[np.arange(labels.shape[0]), labels] = 1

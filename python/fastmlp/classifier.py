@@ -1,4 +1,4 @@
-"""MLPClassifier: scikit-learn's multilayer perceptron classifier on the fastmlp core."""
+"""MLPClassifier: scikit-learn's MLP classifier on the fastmlp core."""
 
 import numpy as np
 from sklearn.base import ClassifierMixin

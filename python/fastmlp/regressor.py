@@ -1,8 +1,5 @@
 """MLPRegressor: scikit-learn's multilayer perceptron regressor on the fastmlp core."""
 
-import math
-
-import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import column_or_1d
 
@@ -280,56 +277,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         n_outputs = net.sizes[-1]
         if n_outputs == 1:
             return None
-        if self.alpha == 0 and self.l1 == 0:
-            return lambda loss: loss / n_outputs
-        n_batches = math.ceil(n_samples / batch_size)
-        return _PenalisedLossPerOutput(
-            net, n_outputs, self.alpha, self.l1, n_batches, n_samples
-        )
+        return lambda loss, penalty: (loss - penalty) / n_outputs + penalty
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-class _PenalisedLossPerOutput:
-    """Divide the data part of MLP.fit's epoch loss by the number of outputs.
-
-    MLP.fit's epoch loss is D + P: D the squared error summed over outputs,
-    P = sum over batches of (alpha/2 ||W_b||^2 + l1 ||W_b||_1) / n_samples,
-    with W_b the weights before batch b. The reported loss is D / k + P.
-    P is computed exactly from the weights at the start of the epoch when the
-    epoch is a single batch.
-    """
-
-    # NOTE: with several batches per epoch, P is estimated from the penalty at
-    # the start and end of the epoch (trapezoid rule), because MLP.fit does not
-    # report it separately. The error is of the order of one epoch's change in
-    # the penalty, and only arises for multi-output targets with alpha or l1.
-
-    def __init__(self, net, n_outputs, alpha, l1, n_batches, n_samples):
-        self.net = net
-        self.n_outputs = n_outputs
-        self.alpha, self.l1 = alpha, l1
-        self.n_batches, self.n_samples = n_batches, n_samples
-        self.start_penalty = self._penalty()
-
-    def _penalty(self):
-        """Return alpha/2 ||W||^2 + l1 ||W||_1 over all layers, in float64."""
-        total = 0.0
-        for W in self.net.weights:
-            W = W.astype(np.float64)
-            total += 0.5 * self.alpha * float(np.vdot(W, W))
-            total += self.l1 * float(np.abs(W).sum())
-        return total
-
-    def __call__(self, loss):
-        end_penalty = self._penalty()
-        if self.n_batches == 1:
-            per_batch = self.start_penalty
-        else:
-            per_batch = 0.5 * (self.start_penalty + end_penalty)
-        self.start_penalty = end_penalty
-        penalty = self.n_batches * per_batch / self.n_samples
-        return (loss - penalty) / self.n_outputs + penalty
