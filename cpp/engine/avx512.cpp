@@ -31,6 +31,7 @@
 #define FASTMLP_ISA avx512
 #define FASTMLP_ISA_LEVEL kAvx512
 #include "register_tile.hpp"
+#include "transpose_pack.hpp"
 
 FASTMLP_ENGINE_BEGIN
 
@@ -80,6 +81,63 @@ struct MicroKernel<double> {
   static void run(Index kc, const double* A, const double* B, double* C, Index ldc,
                   Index m_valid, Index n_valid, bool accumulate) {
     register_tile_kernel<Avx512Double, kMR>(kc, A, B, C, ldc, m_valid, n_valid, accumulate);
+  }
+};
+
+// Transposes 16 rows of 16 floats in registers: t[j] lane i = r[i] lane j. Three
+// rounds of shuffles: 32-bit pairs within 128-bit lanes, 64-bit pairs, then
+// 128-bit lanes across registers.
+inline void transpose_16x16(const __m512 (&r)[16], __m512 (&t)[16]) {
+  __m512 a[16], b[16];
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // b[4g + m] holds, in 128-bit lane k, column 4k + m of rows 4g to 4g + 3.
+  for (int g = 0; g < 4; ++g) {
+    const __m512d lo = _mm512_castps_pd(a[4 * g]), lo2 = _mm512_castps_pd(a[4 * g + 2]);
+    const __m512d hi = _mm512_castps_pd(a[4 * g + 1]), hi2 = _mm512_castps_pd(a[4 * g + 3]);
+    b[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo, lo2));
+    b[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo, lo2));
+    b[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi, hi2));
+    b[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi, hi2));
+  }
+  // Gather lane k of b[m], b[4 + m], b[8 + m], b[12 + m] into column 4k + m.
+  for (int m = 0; m < 4; ++m) {
+    const __m512 c_even = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x88);
+    const __m512 c_odd = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xDD);
+    const __m512 d_even = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x88);
+    const __m512 d_odd = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xDD);
+    t[m] = _mm512_shuffle_f32x4(c_even, d_even, 0x88);
+    t[8 + m] = _mm512_shuffle_f32x4(c_even, d_even, 0xDD);
+    t[4 + m] = _mm512_shuffle_f32x4(c_odd, d_odd, 0x88);
+    t[12 + m] = _mm512_shuffle_f32x4(c_odd, d_odd, 0xDD);
+  }
+}
+
+// Float panels are packed 16 x 16 blocks at a time; measured on the training
+// benchmark, the scalar transpose took about a fifth of the GEMM time.
+template <>
+struct TransposePacker<float> {
+  static Index pack(const float* base, Index stride, Index kc, Index valid, Index width,
+                    float* panel) {
+    const Index p_blocks = kc / 16 * 16;
+    for (Index q0 = 0; q0 < width; q0 += 16) {
+      const Index lanes = std::min<Index>(16, width - q0);
+      const __mmask16 store_mask = static_cast<__mmask16>((1u << lanes) - 1);
+      for (Index p = 0; p < p_blocks; p += 16) {
+        __m512 rows[16], columns[16];
+        for (Index i = 0; i < 16; ++i) {
+          const Index q = q0 + i;
+          rows[i] = q < valid ? _mm512_loadu_ps(base + q * stride + p) : _mm512_setzero_ps();
+        }
+        transpose_16x16(rows, columns);
+        for (Index j = 0; j < 16; ++j) {
+          _mm512_mask_storeu_ps(panel + (p + j) * width + q0, store_mask, columns[j]);
+        }
+      }
+    }
+    return p_blocks;
   }
 };
 

@@ -16,6 +16,7 @@
 #include "../engine.hpp"
 #include "isa.hpp"
 #include "parallel.hpp"
+#include "transpose_pack.hpp"
 
 FASTMLP_ENGINE_BEGIN
 
@@ -156,13 +157,19 @@ void pack_panel(MatrixView<T> M, Index p0, Index q0, Index kc, Index valid, Inde
     }
     return;
   }
-  // Rows of M^T are contiguous in p: read each once, write with stride `width`.
+  // A transpose: rows of M^T are contiguous in p. The build's vector transpose
+  // handles whole blocks of p when it has one; plain loops read each row once
+  // and write with stride `width` for the rest.
+  Index p_done = 0;
+  if (M.row_stride == 1) {
+    p_done = TransposePacker<T>::pack(base, M.col_stride, kc, valid, width, panel);
+  }
   for (Index q = 0; q < valid; ++q) {
     const T* src = base + q * M.col_stride;
-    for (Index p = 0; p < kc; ++p) panel[p * width + q] = src[p * M.row_stride];
+    for (Index p = p_done; p < kc; ++p) panel[p * width + q] = src[p * M.row_stride];
   }
   for (Index q = valid; q < width; ++q) {
-    for (Index p = 0; p < kc; ++p) panel[p * width + q] = T(0);
+    for (Index p = p_done; p < kc; ++p) panel[p * width + q] = T(0);
   }
 }
 
