@@ -48,9 +48,11 @@ inline int resolve_threads(int n_threads) {
   return n_threads > 0 ? n_threads : omp_get_max_threads();
 }
 
-// Elementwise loops shorter than this run on one thread: below it, waking a second
-// thread costs more than the loop itself (a few microseconds against ~1 ns an element).
-constexpr Index kMinParallelElements = 1 << 15;
+// Elementwise loops shorter than this run on one thread. A loop of 2^17 floats
+// takes about 10-40 us; starting a team and joining it costs a few
+// microseconds on an idle machine and far more when another process holds a
+// core, so shorter loops are not worth splitting.
+constexpr Index kMinParallelElements = 1 << 17;
 
 enum class Activation { kIdentity, kLogistic, kTanh, kRelu };
 

@@ -42,7 +42,7 @@ def _assert_same_parameters(a, b):
         (dict(sizes=5), TypeError, "sizes must be a sequence"),
         (dict(activation="softplus"), ValueError, "activation must be one of"),
         (dict(output="sigmoid"), ValueError, "output must be one of"),
-        (dict(dtype="int32"), ValueError, "dtype must be one of"),
+        (dict(dtype="int32"), ValueError, "dtype must be 'float32' or 'float64'"),
         (dict(seed=-1), ValueError, "seed must be None or an integer"),
         (dict(seed=1.5), TypeError, "seed must be None or an integer"),
         (dict(n_threads=0), ValueError, "n_threads must be an integer >= 1"),
@@ -169,6 +169,96 @@ def test_weights_are_read_only_copies():
     assert net.weights[0] is not net.weights[0]
 
 
+def _fit_call(**kwargs):
+    """Return a call that fits a fresh [6, 5, 3] model of a given class."""
+    arguments = dict(X=X_GOOD, Y=Y_GOOD, epochs=1)
+    arguments.update(kwargs)
+    return lambda model_class: model_class([6, 5, 3], seed=0).fit(**arguments)
+
+
+def _gradients_call(dropout, masks):
+    """Return a call of gradients on two samples of a fresh [6, 5, 3] model."""
+    return lambda model_class: model_class([6, 5, 3], seed=0).gradients(
+        X_GOOD[:2], Y_GOOD[:2], dropout=dropout, masks=masks
+    )
+
+
+def _set_weights(model_class, weights):
+    model_class([4, 3, 2], seed=0).weights = weights
+
+
+MASK_0, MASK_1 = np.ones((2, 6), dtype=bool), np.ones((2, 5), dtype=bool)
+
+# One bad argument a case, each given to fastmlp.MLP and fastmlp.reference.MLP.
+BAD_CALLS = {
+    "sizes-short": lambda model_class: model_class([4]),
+    "sizes-zero": lambda model_class: model_class([4, 0]),
+    "sizes-float": lambda model_class: model_class([4, 2.5]),
+    "sizes-scalar": lambda model_class: model_class(5),
+    "activation": lambda model_class: model_class([4, 2], activation="softplus"),
+    "output": lambda model_class: model_class([4, 2], output="tanh"),
+    "dtype-int": lambda model_class: model_class([4, 2], dtype="int32"),
+    "dtype-unknown": lambda model_class: model_class([4, 2], dtype="float17"),
+    "dtype-number": lambda model_class: model_class([4, 2], dtype=3),
+    "seed-negative": lambda model_class: model_class([4, 2], seed=-1),
+    "seed-float": lambda model_class: model_class([4, 2], seed=1.5),
+    "n_threads": lambda model_class: model_class([4, 2], n_threads=0),
+    "X-1d": _fit_call(X=X_GOOD[0]),
+    "X-features": _fit_call(X=X_GOOD[:, :5]),
+    "X-empty": _fit_call(X=X_GOOD[:0], Y=Y_GOOD[:0]),
+    "X-complex": _fit_call(X=X_GOOD.astype(complex)),
+    "X-nan": _fit_call(X=np.where(X_GOOD > 2, np.nan, X_GOOD)),
+    "Y-length": _fit_call(Y=Y_GOOD[:-1]),
+    "Y-class": _fit_call(Y=Y_GOOD + 1),
+    "Y-float-labels": _fit_call(Y=Y_GOOD.astype(float)),
+    "Y-row-sum": _fit_call(Y=np.full((64, 3), 0.5)),
+    "Y-negative": _fit_call(Y=np.tile([-1.0, 1.0, 1.0], (64, 1))),
+    "Y-shape": _fit_call(Y=np.ones((64, 2)) / 2),
+    "epochs": _fit_call(epochs=0),
+    "batch_size": _fit_call(batch_size=2.0),
+    "learning_rate": _fit_call(learning_rate=0),
+    "momentum": _fit_call(momentum=1.0),
+    "nesterov": _fit_call(nesterov=1),
+    "l1": _fit_call(l1=-1e-3),
+    "l2-nan": _fit_call(l2=float("nan")),
+    "l2-string": _fit_call(l2="0.1"),
+    "dropout-one": _fit_call(dropout=1.0),
+    "dropout-count": _fit_call(dropout=[0.1]),
+    "dropout-string": _fit_call(dropout="0.5"),
+    "dropout-none": _fit_call(dropout=None),
+    "shuffle": _fit_call(shuffle="yes"),
+    "callback": _fit_call(callback=3),
+    "penalty_scaling": _fit_call(penalty_scaling="sample"),
+    "masks-no-dropout": _gradients_call(None, [None, MASK_1]),
+    "masks-count": _gradients_call(0.5, [MASK_0]),
+    "masks-array": _gradients_call(0.5, np.ones((2, 2, 5), dtype=bool)),
+    "masks-dtype": _gradients_call(0.5, [None, MASK_1.astype(np.float32)]),
+    "masks-shape": _gradients_call(0.5, [None, MASK_0]),
+    "masks-p-zero": _gradients_call(0.5, [MASK_0, MASK_1]),
+    "weights-count": lambda model_class: _set_weights(model_class, [np.zeros((3, 4))]),
+    "weights-shape": lambda model_class: _set_weights(
+        model_class, [np.zeros((3, 4)), np.zeros((3, 2))]
+    ),
+    "weights-complex": lambda model_class: _set_weights(
+        model_class, [np.zeros((3, 4)), np.zeros((2, 3), dtype=complex)]
+    ),
+    "weights-generator": lambda model_class: _set_weights(
+        model_class, (np.zeros(shape) for shape in [(3, 4), (2, 3)])
+    ),
+}
+
+
+@pytest.mark.parametrize("call", list(BAD_CALLS.values()), ids=list(BAD_CALLS))
+def test_reference_rejects_bad_input_like_mlp(call):
+    with pytest.raises((TypeError, ValueError)) as compiled:
+        call(fastmlp.MLP)
+    with pytest.raises((TypeError, ValueError)) as reference:
+        call(fastmlp.reference.MLP)
+
+    assert type(reference.value) is type(compiled.value)
+    assert str(reference.value) == str(compiled.value)
+
+
 def test_inputs_of_any_layout_are_converted_not_misread():
     X, y = _data(n=30, n_in=5)
     net = fastmlp.MLP([5, 4, 3], dtype="float64", seed=0)
@@ -208,6 +298,33 @@ def test_same_bits_with_one_and_two_threads(dtype):
     _assert_same_parameters(one, two)
     X, _ = _data(n=300, n_in=70, n_out=10, dtype=dtype)
     np.testing.assert_array_equal(one.forward(X), two.forward(X))
+
+
+@pytest.mark.usefixtures("isa")
+def test_same_bits_with_threads_on_parallel_sizes():
+    # Large enough that the GEMMs, the elementwise loops and the update all
+    # split over threads (each layer has at least 2^17 weights or activations).
+    X, y = _data(n=1024, n_in=256, n_out=10)
+    results = []
+    for n_threads in (1, 2, 3):
+        net = fastmlp.MLP([256, 512, 256, 10], seed=4, n_threads=n_threads)
+        history = net.fit(
+            X,
+            y,
+            epochs=2,
+            batch_size=512,
+            learning_rate=0.05,
+            momentum=0.9,
+            dropout=[0.1, 0.2, 0.2],
+            l1=1e-5,
+            l2=1e-4,
+        )
+        results.append((history, _snapshot(net), net.forward(X)))
+    for history, parameters, outputs in results[1:]:
+        assert history == results[0][0]
+        for a, b in zip(parameters, results[0][1]):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(outputs, results[0][2])
 
 
 def test_same_bits_under_omp_num_threads():

@@ -39,9 +39,10 @@ constexpr Index kMaxNC = 1024;
 // Products with fewer multiply-adds than this skip packing: copying the panels
 // would cost about as much as the arithmetic.
 constexpr Index kMinPackedFlops = 16 * 16 * 16;
-// Products with fewer multiply-adds than this run on one thread: about 3 us of
-// work at 80 GFLOP/s, comparable to starting a team and its barriers.
-constexpr Index kMinParallelFlops = 64 * 64 * 64;
+// Products with fewer multiply-adds than this run on one thread: 2^21 is about
+// 15 us at 250 GFLOP/s, several times the cost of starting a team and the two
+// barriers of each k block.
+constexpr Index kMinParallelFlops = Index(1) << 21;
 
 // Outputs per block of the dot-product kernel: 8 independent sums keep two FMA
 // pipes of latency 4 busy when there is a single row.

@@ -17,6 +17,7 @@
 #include "dropout.hpp"
 #include "isa.hpp"
 #include "optimizer.hpp"
+#include "parallel.hpp"
 #include "passes.hpp"
 
 FASTMLP_ENGINE_BEGIN
@@ -111,13 +112,17 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
   return {loss, penalty};
 }
 
-// Copies rows order[0, rows) of X (., width) into out (rows, width).
+// Copies rows order[0, rows) of X (., width) into out (rows, width); threads
+// copy disjoint rows.
 template <typename T>
-void gather_rows(const T* X, const Index* order, T* out, Index rows, Index width) {
-  for (Index r = 0; r < rows; ++r) {
-    const T* x = X + order[r] * width;
-    std::copy(x, x + width, out + r * width);
-  }
+void gather_rows(const T* X, const Index* order, T* out, Index rows, Index width,
+                 int n_threads) {
+  for_each_chunk(rows, threads_for(rows * width, n_threads), [&](Index begin, Index end) {
+    for (Index r = begin; r < end; ++r) {
+      const T* x = X + order[r] * width;
+      std::copy(x, x + width, out + r * width);
+    }
+  });
 }
 
 // Trains on X (n, n_in) and Y (n, n_out) for options.epochs epochs. Batches are
@@ -153,8 +158,8 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
       const T* Y_batch = Y + start * model.n_out();
       if (options.shuffle) {
         // Gather so the GEMMs read contiguous rows.
-        gather_rows(X, order.data() + start, ws.A[0].data(), rows, model.n_in());
-        gather_rows(Y, order.data() + start, ws.Y.data(), rows, model.n_out());
+        gather_rows(X, order.data() + start, ws.A[0].data(), rows, model.n_in(), n_threads);
+        gather_rows(Y, order.data() + start, ws.Y.data(), rows, model.n_out(), n_threads);
         X_batch = ws.A[0].data();
         Y_batch = ws.Y.data();
       }
