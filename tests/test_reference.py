@@ -409,8 +409,8 @@ def test_save_load_round_trip(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"sizes": [3]}, ValueError, "at least the input and the output"),
-        ({"sizes": [3, 0]}, ValueError, "positive integers"),
+        ({"sizes": [3]}, ValueError, "at least the input and output widths"),
+        ({"sizes": [3, 0]}, ValueError, r"sizes\[1\] must be an integer >= 1"),
         ({"activation": "softplus"}, ValueError, "activation must be one of"),
         ({"output": "tanh"}, ValueError, "output must be one of"),
         ({"dtype": "float16"}, ValueError, "dtype must be 'float32' or 'float64'"),
@@ -441,9 +441,9 @@ def test_constructor_rejects_invalid(kwargs, error, match):
             r"momentum must be .* \[0\.0, 1\.0\), got 1\.0",
         ),
         ({"l2": -1.0}, ValueError, "l2 must be"),
-        ({"dropout": [0.1]}, ValueError, "dropout must have len"),
+        ({"dropout": [0.1]}, ValueError, "dropout must hold 2 probabilities"),
         ({"dropout": 1.0}, ValueError, "dropout must be"),
-        ({"dropout": "0.5"}, TypeError, "dropout must be a number in"),
+        ({"dropout": "0.5"}, TypeError, "dropout must be a float in"),
         ({"nesterov": 1}, TypeError, "nesterov must be True or False"),
         ({"callback": 3}, TypeError, "callback must be callable"),
         ({"penalty_scaling": "mean"}, ValueError, "penalty_scaling must be one of"),
@@ -466,12 +466,22 @@ def test_fit_rejects_invalid(kwargs, error, match):
     ("X", "Y", "error", "match"),
     [
         (np.zeros(2), [0], ValueError, "X must be a 2-D array"),
-        (np.zeros((1, 3)), [0], ValueError, r"X must have sizes\[0\] = 2 columns"),
-        (np.zeros((1, 2), dtype=complex), [0], TypeError, "X must contain real"),
-        (np.full((1, 2), np.nan), [0], ValueError, "X contains NaN"),
-        (np.zeros((1, 2)), [2], ValueError, r"class indices must lie in \[0, 2\)"),
-        (np.zeros((1, 2)), [[0.5, 0.6]], ValueError, "rows that sum to 1"),
-        (np.zeros((2, 2)), [0], ValueError, r"shape \(2,\)"),
+        (
+            np.zeros((1, 3)),
+            [0],
+            ValueError,
+            "X has 3 features, but the network expects 2",
+        ),
+        (np.zeros((1, 2), dtype=complex), [0], TypeError, "X must hold real numbers"),
+        (np.full((1, 2), np.nan), [0], ValueError, "X must contain only finite"),
+        (np.zeros((1, 2)), [2], ValueError, r"class indices in Y must be in \[0, 2\)"),
+        (
+            np.zeros((1, 2)),
+            [[0.5, 0.6]],
+            ValueError,
+            "must sum to 1, row 0 sums to 1.1",
+        ),
+        (np.zeros((2, 2)), [0], ValueError, "same number of samples, got 2 and 1"),
     ],
 )
 def test_gradients_reject_invalid_data(X, Y, error, match):

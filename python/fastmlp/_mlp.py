@@ -1,7 +1,5 @@
 """fastmlp.MLP: the low-level network, backed by the compiled core."""
 
-import numbers
-import secrets
 import zipfile
 
 import numpy as np
@@ -9,56 +7,19 @@ import numpy as np
 from . import _core
 from ._validation import (
     as_matrix,
+    as_parameter_list,
     as_targets,
-    check_choice,
+    check_callback,
     check_dropout,
-    check_float,
     check_int,
-    check_n_features,
-    check_real_dtype,
+    check_masks,
+    check_n_threads,
+    check_network_settings,
+    check_sgd_options,
 )
-
-ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
-OUTPUTS = ("softmax", "logistic", "identity")
-DTYPES = ("float32", "float64")
-PENALTY_SCALINGS = ("none", "batch")
 
 # Version of the layout written by MLP.save; load rejects any other.
 SAVE_FORMAT_VERSION = 1
-
-
-def _check_sizes(sizes):
-    """Return sizes as a tuple of positive ints with at least two entries."""
-    try:
-        values = list(sizes)
-    except TypeError:
-        raise TypeError(
-            f"sizes must be a sequence of integers, got {sizes!r}"
-        ) from None
-    if len(values) < 2:
-        raise ValueError(
-            "sizes must list at least the input and output widths, "
-            f"e.g. [64, 32, 10]; got {values!r}"
-        )
-    return tuple(check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(values))
-
-
-def _check_seed(seed):
-    """Return seed as an int in [0, 2**64); None draws fresh entropy."""
-    if seed is None:
-        return secrets.randbits(64)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
-    if not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
-    return int(seed)
-
-
-def _check_n_threads(n_threads):
-    """Return n_threads unchanged after checking it is None or a positive int."""
-    if n_threads is not None:
-        check_int(n_threads, "n_threads", 1)
-    return n_threads
 
 
 class MLP:
@@ -117,26 +78,17 @@ class MLP:
         seed=None,
         n_threads=None,
     ):
-        sizes = _check_sizes(sizes)
-        if activation == "sigmoid":
-            activation = "logistic"
-        check_choice(activation, "activation", ACTIVATIONS + ("sigmoid",))
-        check_choice(output, "output", OUTPUTS)
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(
-                f"dtype must be 'float32' or 'float64', got {dtype!r}"
-            ) from None
-        check_choice(dtype.name, "dtype", DTYPES)
+        sizes, activation, output, dtype, seed, n_threads = check_network_settings(
+            sizes, activation, output, dtype, seed, n_threads
+        )
+        self._sizes = sizes
         self._activation = activation
         self._output = output
         self._dtype = dtype
-        self._seed = _check_seed(seed)
-        self._n_threads = _check_n_threads(n_threads)
+        self._seed = seed
+        self._n_threads = n_threads
         core_class = _core.Network32 if dtype == np.float32 else _core.Network64
-        self._core = core_class(list(sizes), activation, output, self._seed)
-        self._sizes = sizes
+        self._core = core_class(list(sizes), activation, output, seed)
 
     # Settings -------------------------------------------------------------------
 
@@ -153,7 +105,7 @@ class MLP:
 
     @n_threads.setter
     def n_threads(self, value):
-        self._n_threads = _check_n_threads(value)
+        self._n_threads = check_n_threads(value)
 
     @property
     def epoch(self):
@@ -180,27 +132,14 @@ class MLP:
         return arrays
 
     def _set(self, which, arrays, name):
-        arrays = list(arrays)
-        if len(arrays) != self.n_layers:
-            raise ValueError(
-                f"{name} must be a list of {self.n_layers} arrays, one per layer, "
-                f"got {len(arrays)}"
-            )
-        converted = []
-        for l, a in enumerate(arrays):
-            a = np.asarray(a)
-            check_real_dtype(a, f"{name}[{l}]")
-            expected = (
-                (self._sizes[l + 1], self._sizes[l])
-                if which in ("W", "vW")
-                else (self._sizes[l + 1],)
-            )
-            if a.shape != expected:
-                raise ValueError(
-                    f"{name}[{l}] must have shape {expected}, got {a.shape}"
-                )
-            converted.append(np.ascontiguousarray(a, dtype=self._dtype))
-        # Check every layer before writing any, so a bad list changes nothing.
+        shapes = [
+            (self._sizes[l + 1], self._sizes[l])
+            if which in ("W", "vW")
+            else (self._sizes[l + 1],)
+            for l in range(self.n_layers)
+        ]
+        converted = as_parameter_list(arrays, shapes, self._dtype, name)
+        # Every layer is checked before any is written, so a bad list changes nothing.
         for l, a in enumerate(converted):
             self._core.set_parameter(l, which, a)
 
@@ -228,9 +167,7 @@ class MLP:
         return 0 if self._n_threads is None else self._n_threads
 
     def _input(self, X):
-        X = as_matrix(X, self._dtype, "X")
-        check_n_features(X, self._sizes[0])
-        return X
+        return as_matrix(X, self._dtype, "X", n_features=self._sizes[0])
 
     def _targets(self, Y, n_samples):
         return as_targets(Y, n_samples, self._sizes[-1], self._output, self._dtype)
@@ -268,53 +205,16 @@ class MLP:
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
-        p = (
-            [0.0] * self.n_layers
-            if dropout is None
-            else check_dropout(dropout, self.n_layers)
-        )
-        if masks is None:
+        p = None if dropout is None else check_dropout(dropout, self.n_layers)
+        if masks is not None:
+            masks = check_masks(masks, X.shape[0], self._sizes, p)
+        elif p is not None:
             masks = self.dropout_masks(self.epoch, 0, X.shape[0], p)
-        elif dropout is None:
-            raise ValueError(
-                "masks need dropout probabilities for the scale of kept units; "
-                "pass dropout as well"
-            )
-        masks = self._check_masks(masks, X.shape[0], p)
+        else:
+            p = [0.0] * self.n_layers
+            masks = [None] * self.n_layers
         loss, dW, db = self._core.gradients(X, Y, masks, p, self._threads())
         return float(loss), dW, db
-
-    def _check_masks(self, masks, n_samples, p):
-        """Return masks as a list of C-contiguous bool arrays or None."""
-        masks = list(masks)
-        if len(masks) != self.n_layers:
-            raise ValueError(
-                f"masks must hold {self.n_layers} entries (the input layer and each "
-                f"hidden layer), got {len(masks)}"
-            )
-        checked = []
-        for l, mask in enumerate(masks):
-            if mask is None:
-                checked.append(None)
-                continue
-            mask = np.asarray(mask)
-            if mask.dtype != np.bool_:
-                raise TypeError(
-                    f"masks[{l}] must be a boolean array, got dtype {mask.dtype}"
-                )
-            expected = (n_samples, self._sizes[l])
-            if mask.shape != expected:
-                raise ValueError(
-                    f"masks[{l}] must have shape {expected}, got {mask.shape}"
-                )
-            if p[l] == 0:
-                raise ValueError(
-                    f"masks[{l}] is given but the dropout probability of layer {l} "
-                    "is 0; "
-                    "pass dropout > 0 for that layer, or None as its mask"
-                )
-            checked.append(np.ascontiguousarray(mask))
-        return checked
 
     def fit(
         self,
@@ -378,8 +278,7 @@ class MLP:
         RuntimeError
             When the loss becomes NaN or infinite.
         """
-        if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be callable or None, got {callback!r}")
+        check_callback(callback)
         epoch_end = None if callback is None else (lambda e, loss, _: callback(e, loss))
         history, _ = self._fit(
             X,
@@ -421,27 +320,32 @@ class MLP:
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
-        epochs = check_int(epochs, "epochs", 1)
-        batch_size = check_int(batch_size, "batch_size", 1)
-        learning_rate = check_float(learning_rate, "learning_rate", 0.0, low_open=True)
-        momentum = check_float(momentum, "momentum", 0.0, 1.0)
-        l1 = check_float(l1, "l1", 0.0)
-        l2 = check_float(l2, "l2", 0.0)
-        p = check_dropout(dropout, self.n_layers)
-        check_choice(penalty_scaling, "penalty_scaling", PENALTY_SCALINGS)
+        options = check_sgd_options(
+            self.n_layers,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            nesterov=nesterov,
+            l1=l1,
+            l2=l2,
+            dropout=dropout,
+            shuffle=shuffle,
+            penalty_scaling=penalty_scaling,
+        )
         history, penalties = self._core.fit(
             X,
             Y,
-            epochs,
-            batch_size,
-            learning_rate,
-            momentum,
-            bool(nesterov),
-            l1,
-            l2,
-            penalty_scaling == "batch",
-            p,
-            bool(shuffle),
+            options["epochs"],
+            options["batch_size"],
+            options["learning_rate"],
+            options["momentum"],
+            options["nesterov"],
+            options["l1"],
+            options["l2"],
+            options["penalty_scaling"] == "batch",
+            options["dropout"],
+            options["shuffle"],
             epoch_end,
             self._threads(),
         )

@@ -1,12 +1,20 @@
-"""Checks and conversions shared by fastmlp.MLP, the estimators and the reference.
+"""Checks and conversions shared by fastmlp.MLP and fastmlp.reference.MLP.
 
 Every check raises ValueError (bad value) or TypeError (bad type) with a message
-that names the parameter, the value received and what is allowed.
+that names the parameter, the value received and what is allowed, so the same bad
+input gives the same error from both models.
 """
 
 import numbers
+import secrets
 
 import numpy as np
+
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+ACTIVATION_ALIASES = {"sigmoid": "logistic"}
+OUTPUTS = ("softmax", "logistic", "identity")
+DTYPES = ("float32", "float64")
+PENALTY_SCALINGS = ("none", "batch")
 
 # Kinds of NumPy dtypes that hold real numbers: bool, signed, unsigned, float.
 _REAL_KINDS = "biuf"
@@ -47,11 +55,12 @@ def check_finite(array, name):
             )
 
 
-def as_matrix(X, dtype, name="X"):
+def as_matrix(X, dtype, name="X", n_features=None):
     """Return X as a C-contiguous 2-D array of dtype, without copying when it is one.
 
     Raises for 1-D or higher-dimensional input, for no samples or no features, for
-    non-real dtypes and for NaN or infinity.
+    a column count other than n_features (when given), for non-real dtypes and
+    for NaN or infinity.
     """
     X = np.asarray(X)
     check_real_dtype(X, name)
@@ -73,6 +82,8 @@ def as_matrix(X, dtype, name="X"):
         raise ValueError(
             f"{name} must contain at least one feature, got shape {X.shape}"
         )
+    if n_features is not None:
+        check_n_features(X, n_features, name)
     X = np.ascontiguousarray(X, dtype=dtype)
     check_finite(X, name)
     return X
@@ -97,18 +108,29 @@ def check_int(value, name, minimum):
 
 
 def check_float(value, name, low, high=np.inf, low_open=False, high_open=True):
-    """Return value as a float, raising unless it lies in the given interval."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+    """Return value as a float, raising unless it lies in the given interval.
+
+    NaN is always rejected, and so is infinity because the default upper bound
+    is open.
+    """
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
     interval = f"{left}{low}, {high}{right}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in {interval}, got {value!r}")
+    value = float(value)
     below = value <= low if low_open else value < low
     above = value >= high if high_open else value > high
     if np.isnan(value) or below or above:
         raise ValueError(f"{name} must be in {interval}, got {value!r}")
     return value
+
+
+def check_bool(value, name):
+    """Return value as a bool, raising TypeError unless it is True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_choice(value, name, choices):
@@ -119,6 +141,119 @@ def check_choice(value, name, choices):
     return value
 
 
+def check_callback(callback):
+    """Raise TypeError unless callback is None or callable."""
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {callback!r}")
+    return callback
+
+
+def check_sizes(sizes):
+    """Return sizes as a tuple of positive ints with at least two entries."""
+    try:
+        values = list(sizes)
+    except TypeError:
+        raise TypeError(
+            f"sizes must be a sequence of layer widths such as [4, 8, 3], got {sizes!r}"
+        ) from None
+    if len(values) < 2:
+        raise ValueError(
+            "sizes must list at least the input and output widths, such as [4, 3], "
+            f"got {values!r}"
+        )
+    return tuple(check_int(s, f"sizes[{i}]", 1) for i, s in enumerate(values))
+
+
+def check_activation(activation):
+    """Return the canonical name of a hidden activation; "sigmoid" is "logistic"."""
+    if isinstance(activation, str):
+        activation = ACTIVATION_ALIASES.get(activation, activation)
+    return check_choice(
+        activation, "activation", ACTIVATIONS + tuple(ACTIVATION_ALIASES)
+    )
+
+
+def check_dtype(dtype):
+    """Return dtype as np.dtype('float32') or np.dtype('float64')."""
+    allowed = "'float32' or 'float64'"
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        # A string NumPy does not know is a bad value, anything else a bad type.
+        error = ValueError if isinstance(dtype, str) else TypeError
+        raise error(f"dtype must be {allowed}, got {dtype!r}") from None
+    if resolved.name not in DTYPES:
+        raise ValueError(f"dtype must be {allowed}, got {dtype!r}")
+    return resolved
+
+
+def check_seed(seed):
+    """Return seed as an int in [0, 2**64); None draws one from the OS."""
+    if seed is None:
+        return secrets.randbits(64)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be None or an integer in [0, 2**64), got {seed!r}")
+    return int(seed)
+
+
+def check_n_threads(n_threads):
+    """Return n_threads as a positive int, or None."""
+    if n_threads is None:
+        return None
+    return check_int(n_threads, "n_threads", 1)
+
+
+def check_network_settings(sizes, activation, output, dtype, seed, n_threads):
+    """Return the checked constructor arguments of an MLP, in the same order."""
+    return (
+        check_sizes(sizes),
+        check_activation(activation),
+        check_choice(output, "output", OUTPUTS),
+        check_dtype(dtype),
+        check_seed(seed),
+        check_n_threads(n_threads),
+    )
+
+
+def as_parameter_list(values, shapes, dtype, name):
+    """Return C-contiguous copies in dtype of one array per layer.
+
+    Raises unless values is a list or tuple with one real array per entry of
+    shapes, each of that shape. Every array is checked before any is returned.
+    """
+    values = _as_list(values, name, f"{len(shapes)} arrays")
+    if len(values) != len(shapes):
+        raise ValueError(
+            f"{name} must be a list of {len(shapes)} arrays, one per layer, "
+            f"got {len(values)}"
+        )
+    checked = []
+    for l, (value, shape) in enumerate(zip(values, shapes)):
+        value = np.asarray(value)
+        check_real_dtype(value, f"{name}[{l}]")
+        if value.shape != tuple(shape):
+            raise ValueError(
+                f"{name}[{l}] must have shape {tuple(shape)}, got {value.shape}"
+            )
+        checked.append(np.array(value, dtype=dtype, order="C"))
+    return checked
+
+
+def _as_list(values, name, description):
+    """Return values as a list, raising TypeError unless it is a list or tuple."""
+    if isinstance(values, np.ndarray):
+        received = f"an array of shape {values.shape}"
+    elif isinstance(values, str) or not hasattr(values, "__len__"):
+        # An iterator's repr shows only its address, so name its type instead.
+        iterator = hasattr(values, "__next__")
+        received = f"a {type(values).__name__}" if iterator else repr(values)
+    else:
+        return list(values)
+    raise TypeError(f"{name} must be a list of {description}, got {received}")
+
+
 def check_dropout(dropout, n_layers, name="dropout"):
     """Return one drop probability per layer input (input layer first).
 
@@ -127,19 +262,159 @@ def check_dropout(dropout, n_layers, name="dropout"):
     if isinstance(dropout, numbers.Real) and not isinstance(dropout, bool):
         p = check_float(dropout, name, 0.0, 1.0)
         return [0.0] + [p] * (n_layers - 1)
-    try:
-        values = list(dropout)
-    except TypeError:
+    if isinstance(dropout, str) or not hasattr(dropout, "__iter__"):
         raise TypeError(
-            f"{name} must be a float or a sequence of {n_layers} floats, "
-            f"got {dropout!r}"
-        ) from None
+            f"{name} must be a float in [0, 1) or a sequence of {n_layers} such "
+            f"floats (the input layer and each hidden layer), got {dropout!r}"
+        )
+    values = list(dropout)
     if len(values) != n_layers:
         raise ValueError(
             f"{name} must hold {n_layers} probabilities (the input layer and each "
             f"hidden layer), got {len(values)}: {values!r}"
         )
     return [check_float(p, f"{name}[{i}]", 0.0, 1.0) for i, p in enumerate(values)]
+
+
+def check_sgd_options(
+    n_layers,
+    *,
+    epochs,
+    batch_size,
+    learning_rate,
+    momentum,
+    nesterov,
+    l1,
+    l2,
+    dropout,
+    shuffle,
+    penalty_scaling,
+):
+    """Return fit's training options, checked, as a dict keyed by their names.
+
+    ``dropout`` comes back as one probability per layer input, as from
+    `check_dropout`. ``batch_size`` is not clipped to the number of samples.
+    """
+    return {
+        "epochs": check_int(epochs, "epochs", 1),
+        "batch_size": check_int(batch_size, "batch_size", 1),
+        "learning_rate": check_float(
+            learning_rate, "learning_rate", 0.0, low_open=True
+        ),
+        "momentum": check_float(momentum, "momentum", 0.0, 1.0),
+        "nesterov": check_bool(nesterov, "nesterov"),
+        "l1": check_float(l1, "l1", 0.0),
+        "l2": check_float(l2, "l2", 0.0),
+        "dropout": check_dropout(dropout, n_layers),
+        "shuffle": check_bool(shuffle, "shuffle"),
+        "penalty_scaling": check_choice(
+            penalty_scaling, "penalty_scaling", PENALTY_SCALINGS
+        ),
+    }
+
+
+def check_masks(masks, n_samples, sizes, p, name="masks"):
+    """Return dropout keep-masks as a list of C-contiguous bool arrays or None.
+
+    ``masks[l]`` must have shape (n_samples, sizes[l]) for each input and hidden
+    layer, and may only be given for a layer whose probability ``p[l]`` is above
+    0. ``p`` is None when no dropout was given, and then no masks are allowed.
+    """
+    if p is None:
+        raise ValueError(
+            f"{name} need dropout probabilities for the scale of kept units; "
+            "pass dropout as well"
+        )
+    n_layers = len(sizes) - 1
+    masks = _as_list(masks, name, f"{n_layers} boolean arrays or None")
+    if len(masks) != n_layers:
+        raise ValueError(
+            f"{name} must hold {n_layers} entries (the input layer and each "
+            f"hidden layer), got {len(masks)}"
+        )
+    checked = []
+    for l, mask in enumerate(masks):
+        if mask is None:
+            checked.append(None)
+            continue
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(
+                f"{name}[{l}] must be a boolean array, got dtype {mask.dtype}"
+            )
+        expected = (n_samples, sizes[l])
+        if mask.shape != expected:
+            raise ValueError(
+                f"{name}[{l}] must have shape {expected}, got {mask.shape}"
+            )
+        if p[l] == 0:
+            raise ValueError(
+                f"{name}[{l}] is given but the dropout probability of layer {l} "
+                "is 0; pass dropout > 0 for that layer, or None as its mask"
+            )
+        checked.append(np.ascontiguousarray(mask))
+    return checked
+
+
+def check_epoch_masks(masks, epochs, n_samples, batch_size, sizes, p):
+    """Return ``masks[epoch][batch]``, each checked by `check_masks` for its batch.
+
+    ``batch_size`` must already be clipped to n_samples.
+    """
+    n_batches = -(-n_samples // batch_size)
+    masks = _as_list(masks, "masks", f"{epochs} lists of batch masks (one per epoch)")
+    if len(masks) != epochs:
+        raise ValueError(
+            f"masks must contain one entry per epoch ({epochs}), got {len(masks)}"
+        )
+    checked = []
+    for epoch, epoch_masks in enumerate(masks):
+        name = f"masks[{epoch}]"
+        epoch_masks = _as_list(epoch_masks, name, f"{n_batches} batch masks")
+        if len(epoch_masks) != n_batches:
+            raise ValueError(
+                f"{name} must contain one entry per batch ({n_batches}), "
+                f"got {len(epoch_masks)}"
+            )
+        checked.append(
+            [
+                check_masks(
+                    batch_masks,
+                    min(batch_size, n_samples - batch * batch_size),
+                    sizes,
+                    p,
+                    f"{name}[{batch}]",
+                )
+                for batch, batch_masks in enumerate(epoch_masks)
+            ]
+        )
+    return checked
+
+
+def check_orders(orders, epochs, n_samples):
+    """Return one int64 permutation of range(n_samples) per epoch."""
+    if isinstance(orders, str) or not hasattr(orders, "__len__"):
+        raise TypeError(
+            f"orders must be a sequence of {epochs} permutations of "
+            f"range({n_samples}), got {orders!r}"
+        )
+    if len(orders) != epochs:
+        raise ValueError(
+            f"orders must contain one permutation per epoch ({epochs}), "
+            f"got {len(orders)}"
+        )
+    checked = []
+    for epoch, order in enumerate(orders):
+        order = np.asarray(order)
+        if order.dtype.kind not in "iu" or not np.array_equal(
+            np.sort(order), np.arange(n_samples)
+        ):
+            raise ValueError(
+                f"orders[{epoch}] must be a permutation of range({n_samples}), "
+                f"got {order!r}"
+            )
+        checked.append(order.astype(np.int64))
+    return checked
 
 
 def as_targets(Y, n_samples, n_out, output, dtype, name="Y"):
@@ -161,9 +436,15 @@ def as_targets(Y, n_samples, n_out, output, dtype, name="Y"):
     if Y.ndim == 1 and n_out == 1:
         Y = Y.reshape(-1, 1)
     if Y.ndim != 2 or Y.shape != (n_samples, n_out):
+        hint = (
+            f"; for a softmax output, integer class indices of shape ({n_samples},) "
+            "work too"
+            if output == "softmax"
+            else ""
+        )
         raise ValueError(
             f"{name} must have shape ({n_samples}, {n_out}) to match X and the output "
-            f"layer, got {Y.shape}"
+            f"layer, got {Y.shape}{hint}"
         )
     Y = np.ascontiguousarray(Y, dtype=dtype)
     check_finite(Y, name)
@@ -180,8 +461,9 @@ def _one_hot(labels, n_out, dtype, name):
         )
     bad = (labels < 0) | (labels >= n_out)
     if bad.any():
+        first = int(labels[bad][0])
         raise ValueError(
-            f"class indices in {name} must be in [0, {n_out}), got {labels[bad][0]!r}"
+            f"class indices in {name} must be in [0, {n_out}), got {first}"
         )
     Y = np.zeros((labels.shape[0], n_out), dtype=dtype)
     Y[np.arange(labels.shape[0]), labels] = 1
@@ -191,10 +473,17 @@ def _one_hot(labels, n_out, dtype, name):
 def _check_target_range(Y, output, name):
     """Raise ValueError for targets the fused output gradient cannot use."""
     if output == "logistic" and ((Y < 0).any() or (Y > 1).any()):
-        raise ValueError(f"{name} for a logistic output must lie in [0, 1]")
+        lowest, highest = float(Y.min()), float(Y.max())
+        raise ValueError(
+            f"{name} for a logistic output must lie in [0, 1], got values from "
+            f"{lowest!r} to {highest!r}"
+        )
     if output == "softmax":
         if (Y < 0).any():
-            raise ValueError(f"{name} for a softmax output must be non-negative")
+            lowest = float(Y.min())
+            raise ValueError(
+                f"{name} for a softmax output must be non-negative, got {lowest!r}"
+            )
         # The fused gradient y_hat - y assumes rows that sum to 1; allow rounding
         # of a float32 row of a few hundred entries.
         sums = Y.sum(axis=1, dtype=np.float64)

@@ -17,9 +17,20 @@ float64), as the compiled core does. Hyperparameters are cast to that dtype, and
 losses and penalties are summed in float64.
 """
 
-import numbers
-
 import numpy as np
+
+from ._validation import (
+    as_matrix,
+    as_parameter_list,
+    as_targets,
+    check_callback,
+    check_dropout,
+    check_epoch_masks,
+    check_masks,
+    check_network_settings,
+    check_orders,
+    check_sgd_options,
+)
 
 __all__ = [
     "MLP",
@@ -380,263 +391,14 @@ def sgd_step(
 
 
 # ---------------------------------------------------------------------------
-# Argument checks shared by the MLP methods
+# Helpers of the model. Its arguments are checked by fastmlp._validation, which
+# fastmlp.MLP uses too, so both models reject bad input with the same errors.
 # ---------------------------------------------------------------------------
 
-_REAL_KINDS = "biuf"
-_ACTIVATION_ALIASES = {"sigmoid": "logistic"}
-_PENALTY_SCALINGS = ("none", "batch")
 
-
-def _is_int(value):
-    """Return True for Python and NumPy integers, but not for bools."""
-    return isinstance(value, numbers.Integral) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def _is_real(value):
-    """Return True for Python and NumPy real numbers, but not for bools."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_int(value, name, minimum):
-    """Return value as int after checking it is an integer >= minimum."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def _check_float(value, name, low, high, low_open=False, high_open=False):
-    """Return value as float after checking it is a finite number in the range."""
-    low_bracket = "(" if low_open else "["
-    high_bracket = ")" if high_open else "]"
-    allowed = f"a finite number in {low_bracket}{low}, {high}{high_bracket}"
-    if not _is_real(value):
-        raise TypeError(f"{name} must be {allowed}, got {value!r}.")
-    number = float(value)
-    below = number <= low if low_open else number < low
-    above = number >= high if high_open else number > high
-    if not np.isfinite(number) or below or above:
-        raise ValueError(f"{name} must be {allowed}, got {value!r}.")
-    return number
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}.")
-    return bool(value)
-
-
-def _check_sizes(sizes):
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        raise TypeError(
-            "sizes must be a sequence of layer widths such as [4, 8, 3], "
-            f"got {sizes!r}."
-        ) from None
-    if len(sizes) < 2:
-        raise ValueError(
-            "sizes must list at least the input and the output width, such as [4, 3], "
-            f"got {sizes!r}."
-        )
-    for size in sizes:
-        if not _is_int(size) or size < 1:
-            raise ValueError(f"sizes must contain positive integers, got {sizes!r}.")
-    return tuple(int(size) for size in sizes)
-
-
-def _check_dtype(dtype):
-    allowed = "'float32' or 'float64'"
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be {allowed}, got {dtype!r}.") from None
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be {allowed}, got {dtype.name!r}.")
-    return dtype
-
-
-def _check_choice(value, name, choices):
-    if not isinstance(value, str) or value not in choices:
-        allowed = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}.")
-    return value
-
-
-def _check_real_array(values, name):
-    values = np.asarray(values)
-    if values.dtype.kind not in _REAL_KINDS:
-        raise TypeError(
-            f"{name} must contain real numbers, got an array of dtype {values.dtype}."
-        )
-    return values
-
-
-def _as_matrix(X, n_in, dtype):
-    """Return X as a C-contiguous (n, n_in) array of dtype after checking it."""
-    X = _check_real_array(X, "X")
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be a 2-D array of shape (n_samples, {n_in}), got shape {X.shape}. "
-            "Reshape a single sample with X.reshape(1, -1)."
-        )
-    if X.shape[1] != n_in:
-        raise ValueError(f"X must have sizes[0] = {n_in} columns, got shape {X.shape}.")
-    if X.shape[0] == 0:
-        raise ValueError(f"X must contain at least one sample, got shape {X.shape}.")
-    X = np.ascontiguousarray(X, dtype=dtype)
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity. Remove or impute those values.")
-    return X
-
-
-def _as_targets(Y, n, n_out, output, dtype):
-    """Return Y as a C-contiguous (n, n_out) array of dtype after checking it."""
-    Y = _check_real_array(Y, "Y")
-    if Y.ndim == 1 and output == "softmax" and Y.dtype.kind in "iu":
-        if Y.shape[0] != n:
-            raise ValueError(
-                f"Y must have one class index per sample, shape ({n},), "
-                f"got shape {Y.shape}."
-            )
-        if Y.min() < 0 or Y.max() >= n_out:
-            raise ValueError(
-                f"Y class indices must lie in [0, {n_out}), got values from "
-                f"{Y.min()!r} to {Y.max()!r}."
-            )
-        return np.eye(n_out, dtype=dtype)[Y]
-
-    if Y.ndim == 1 and n_out == 1:
-        Y = Y.reshape(-1, 1)
-    if Y.shape != (n, n_out):
-        hint = " or integer class indices of shape (n,)" if output == "softmax" else ""
-        raise ValueError(
-            f"Y must have shape ({n}, {n_out}) to match X and sizes[-1]{hint}, "
-            f"got shape {Y.shape}."
-        )
-    Y = np.ascontiguousarray(Y, dtype=dtype)
-    if not np.isfinite(Y).all():
-        raise ValueError("Y contains NaN or infinity.")
-
-    if output == "softmax":
-        # One-hot rows sum to 1 exactly, probability rows to within rounding.
-        tolerance = np.sqrt(np.finfo(dtype).eps)
-        row_sums = Y.sum(axis=1, dtype=np.float64)
-        if (Y < 0).any() or np.abs(row_sums - 1).max() > tolerance:
-            raise ValueError(
-                "Y for a softmax output must have non-negative rows that sum to 1 "
-                "(one-hot or class probabilities). Pass labels as integer class "
-                "indices."
-            )
-    elif output == "logistic" and ((Y < 0).any() or (Y > 1).any()):
-        raise ValueError(
-            f"Y for a logistic output must lie in [0, 1], got values from "
-            f"{Y.min()!r} to {Y.max()!r}."
-        )
-    return Y
-
-
-def _dropout_per_layer(dropout, sizes):
-    """Return one drop probability per layer 0..L-1 from a float or a sequence."""
-    L = len(sizes) - 1
-    if dropout is None:
-        return [0.0] * L
-    if _is_real(dropout):
-        p = _check_float(dropout, "dropout", 0.0, 1.0, high_open=True)
-        # A single probability applies to the hidden layers, never to the input.
-        return [0.0] + [p] * (L - 1)
-    if isinstance(dropout, str) or not hasattr(dropout, "__iter__"):
-        raise TypeError(
-            f"dropout must be a number in [0, 1) or a sequence of {L} such numbers "
-            f"(input layer and each hidden layer), got {dropout!r}."
-        )
-    values = list(dropout)
-    if len(values) != L:
-        raise ValueError(
-            f"dropout must have len(sizes) - 1 = {L} values (input layer and each "
-            f"hidden layer), got {len(values)}: {dropout!r}."
-        )
-    return [
-        _check_float(value, f"dropout[{l}]", 0.0, 1.0, high_open=True)
-        for l, value in enumerate(values)
-    ]
-
-
-def _check_masks(masks, n, sizes, p, name):
-    """Return masks as a list of bool arrays or None after checking shapes and p."""
-    L = len(sizes) - 1
-    if isinstance(masks, np.ndarray) or not hasattr(masks, "__len__"):
-        raise TypeError(
-            f"{name} must be a list of {L} boolean arrays or None, got {masks!r}."
-        )
-    if len(masks) != L:
-        raise ValueError(
-            f"{name} must have len(sizes) - 1 = {L} entries (input layer and each "
-            f"hidden layer), got {len(masks)}."
-        )
-    checked = []
-    for l, mask in enumerate(masks):
-        if mask is None:
-            checked.append(None)
-            continue
-        mask = np.asarray(mask)
-        if mask.dtype != np.bool_:
-            raise TypeError(
-                f"{name}[{l}] must be a boolean array, got dtype {mask.dtype}."
-            )
-        if mask.shape != (n, sizes[l]):
-            raise ValueError(
-                f"{name}[{l}] must have shape ({n}, {sizes[l]}), got {mask.shape}."
-            )
-        if p[l] == 0:
-            raise ValueError(
-                f"{name}[{l}] is given but the dropout probability of layer {l} is 0. "
-                "Pass dropout > 0 for that layer, or None as its mask."
-            )
-        checked.append(mask)
-    return checked
-
-
-def _check_orders(orders, epochs, n):
-    if len(orders) != epochs:
-        raise ValueError(
-            f"orders must have one index array per epoch ({epochs}), got {len(orders)}."
-        )
-    checked = []
-    for epoch, order in enumerate(orders):
-        order = np.asarray(order)
-        if order.dtype.kind not in "iu" or not np.array_equal(
-            np.sort(order), np.arange(n)
-        ):
-            raise ValueError(
-                f"orders[{epoch}] must be a permutation of range({n}), got {order!r}."
-            )
-        checked.append(order.astype(np.int64))
-    return checked
-
-
-def _check_parameter_list(values, like, name, dtype):
-    """Return copies of values in dtype after checking count and shapes."""
-    if isinstance(values, np.ndarray) or not hasattr(values, "__len__"):
-        raise TypeError(f"{name} must be a list of {len(like)} arrays, got {values!r}.")
-    if len(values) != len(like):
-        raise ValueError(
-            f"{name} must be a list of {len(like)} arrays, one per layer, "
-            f"got {len(values)}."
-        )
-    checked = []
-    for l, (value, old) in enumerate(zip(values, like)):
-        value = _check_real_array(value, f"{name}[{l}]")
-        if value.shape != old.shape:
-            raise ValueError(
-                f"{name}[{l}] must have shape {old.shape}, got {value.shape}."
-            )
-        checked.append(np.array(value, dtype=dtype, order="C"))
-    return checked
+def _shapes(arrays):
+    """Return the shape of each array."""
+    return [array.shape for array in arrays]
 
 
 def _read_only_copies(arrays):
@@ -708,28 +470,14 @@ class MLP:
         seed=None,
         n_threads=None,
     ):
-        self._sizes = _check_sizes(sizes)
-        if isinstance(activation, str):
-            activation = _ACTIVATION_ALIASES.get(activation, activation)
-        self._activation = _check_choice(
-            activation, "activation", (*HIDDEN_ACTIVATIONS, *_ACTIVATION_ALIASES)
-        )
-        self._output = _check_choice(output, "output", tuple(OUTPUT_ACTIVATIONS))
-        self._dtype = _check_dtype(dtype)
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
-        if not _is_int(seed):
-            raise TypeError(
-                f"seed must be None or an integer in [0, 2**64), got {seed!r}."
-            )
-        if not 0 <= seed < 2**64:
-            raise ValueError(
-                f"seed must be None or an integer in [0, 2**64), got {seed!r}."
-            )
-        self._seed = int(seed)
-        if n_threads is not None:
-            n_threads = _check_int(n_threads, "n_threads", 1)
-        self._n_threads = n_threads
+        (
+            self._sizes,
+            self._activation,
+            self._output,
+            self._dtype,
+            self._seed,
+            self._n_threads,
+        ) = check_network_settings(sizes, activation, output, dtype, seed, n_threads)
 
         self._W, self._b = self._initial_parameters()
         self._V_W = [np.zeros_like(W_l) for W_l in self._W]
@@ -802,7 +550,7 @@ class MLP:
 
     @weights.setter
     def weights(self, values):
-        self._W = _check_parameter_list(values, self._W, "weights", self._dtype)
+        self._W = as_parameter_list(values, _shapes(self._W), self._dtype, "weights")
 
     @property
     def biases(self):
@@ -811,7 +559,7 @@ class MLP:
 
     @biases.setter
     def biases(self, values):
-        self._b = _check_parameter_list(values, self._b, "biases", self._dtype)
+        self._b = as_parameter_list(values, _shapes(self._b), self._dtype, "biases")
 
     # -- computation --------------------------------------------------------
 
@@ -824,7 +572,7 @@ class MLP:
             Probabilities for softmax and logistic outputs, values for identity.
             Dropout is never applied.
         """
-        X = _as_matrix(X, self._sizes[0], self._dtype)
+        X = self._input(X)
         _, A = forward(X, self._W, self._b, self._activation, self._output)
         return A[-1]
 
@@ -842,8 +590,9 @@ class MLP:
             probabilities for the input layer and each hidden layer.
         masks : list of (ndarray of bool or None), optional
             Keep-masks, ``masks[l]`` of shape (n, sizes[l]), None for a layer
-            that is not dropped. Without masks, layers with p > 0 get masks
-            from ``np.random.default_rng([seed, epoch])``.
+            that is not dropped. They need `dropout` for the scale 1 / (1 - p_l)
+            of kept units. Without masks, layers with p > 0 get masks from
+            ``np.random.default_rng([seed, epoch])``.
 
         Returns
         -------
@@ -851,16 +600,25 @@ class MLP:
         dW, db : list of ndarray
             Gradients with the shapes of `weights` and `biases`.
         """
-        X = _as_matrix(X, self._sizes[0], self._dtype)
-        Y = _as_targets(Y, X.shape[0], self._sizes[-1], self._output, self._dtype)
-        p = _dropout_per_layer(dropout, self._sizes)
+        X = self._input(X)
+        Y = self._targets(Y, X.shape[0])
+        L = len(self._sizes) - 1
+        p = None if dropout is None else check_dropout(dropout, L)
         if masks is not None:
-            masks = _check_masks(masks, X.shape[0], self._sizes, p, "masks")
+            masks = check_masks(masks, X.shape[0], self._sizes, p)
+        elif p is None:
+            p = [0.0] * L
         elif any(p):
             rng = np.random.default_rng([self._seed, self._epoch])
             masks = self._draw_masks(rng, X.shape[0], p)
         batch_loss, dW, db = self._loss_and_gradients(X, Y, masks, p)
         return batch_loss, dW, db
+
+    def _input(self, X):
+        return as_matrix(X, self._dtype, "X", n_features=self._sizes[0])
+
+    def _targets(self, Y, n_samples):
+        return as_targets(Y, n_samples, self._sizes[-1], self._output, self._dtype)
 
     def _loss_and_gradients(self, X, Y, masks, p):
         Z, A = forward(X, self._W, self._b, self._activation, self._output, masks, p)
@@ -940,40 +698,47 @@ class MLP:
             with the loss from the forward pass before that batch's update
             (dropout applied) and the penalty at the weights before it.
         """
-        X = _as_matrix(X, self._sizes[0], self._dtype)
+        check_callback(callback)
+        X = self._input(X)
         n = X.shape[0]
-        Y = _as_targets(Y, n, self._sizes[-1], self._output, self._dtype)
-        epochs = _check_int(epochs, "epochs", 1)
-        batch_size = min(_check_int(batch_size, "batch_size", 1), n)
-        learning_rate = _check_float(
-            learning_rate, "learning_rate", 0.0, np.inf, low_open=True, high_open=True
+        Y = self._targets(Y, n)
+        options = check_sgd_options(
+            len(self._sizes) - 1,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            nesterov=nesterov,
+            l1=l1,
+            l2=l2,
+            dropout=dropout,
+            shuffle=shuffle,
+            penalty_scaling=penalty_scaling,
         )
-        momentum = _check_float(momentum, "momentum", 0.0, 1.0, high_open=True)
-        nesterov = _check_bool(nesterov, "nesterov")
-        l1 = _check_float(l1, "l1", 0.0, np.inf, high_open=True)
-        l2 = _check_float(l2, "l2", 0.0, np.inf, high_open=True)
-        p = _dropout_per_layer(dropout, self._sizes)
-        shuffle = _check_bool(shuffle, "shuffle")
-        if callback is not None and not callable(callback):
-            raise TypeError(f"callback must be callable or None, got {callback!r}.")
-        _check_choice(penalty_scaling, "penalty_scaling", _PENALTY_SCALINGS)
+        epochs = options["epochs"]
+        batch_size = min(options["batch_size"], n)
+        p = options["dropout"]
         if orders is not None:
-            orders = _check_orders(orders, epochs, n)
+            orders = check_orders(orders, epochs, n)
         if masks is not None:
-            masks = self._check_fit_masks(masks, epochs, n, batch_size, p)
+            masks = check_epoch_masks(masks, epochs, n, batch_size, self._sizes, p)
 
         optimizer = {
-            "learning_rate": learning_rate,
-            "momentum": momentum,
-            "nesterov": nesterov,
+            "learning_rate": options["learning_rate"],
+            "momentum": options["momentum"],
+            "nesterov": options["nesterov"],
         }
-        penalties = {"l1": l1, "l2": l2, "penalty_scaling": penalty_scaling}
+        penalties = {
+            "l1": options["l1"],
+            "l2": options["l2"],
+            "penalty_scaling": options["penalty_scaling"],
+        }
         history = []
         for epoch in range(epochs):
             rng = np.random.default_rng([self._seed, self._epoch])
             if orders is not None:
                 order = orders[epoch]
-            elif shuffle:
+            elif options["shuffle"]:
                 order = rng.permutation(n)
             else:
                 order = np.arange(n)
@@ -1026,34 +791,6 @@ class MLP:
             )
         return total / len(X)
 
-    def _check_fit_masks(self, masks, epochs, n, batch_size, p):
-        """Check masks[epoch][batch] for every batch of every epoch."""
-        n_batches = -(-n // batch_size)
-        if len(masks) != epochs:
-            raise ValueError(
-                f"masks must have one entry per epoch ({epochs}), got {len(masks)}."
-            )
-        checked = []
-        for epoch, epoch_masks in enumerate(masks):
-            if len(epoch_masks) != n_batches:
-                raise ValueError(
-                    f"masks[{epoch}] must have one entry per batch ({n_batches}), "
-                    f"got {len(epoch_masks)}."
-                )
-            checked.append(
-                [
-                    _check_masks(
-                        batch_masks,
-                        min(batch_size, n - batch * batch_size),
-                        self._sizes,
-                        p,
-                        f"masks[{epoch}][{batch}]",
-                    )
-                    for batch, batch_masks in enumerate(epoch_masks)
-                ]
-            )
-        return checked
-
     # -- persistence --------------------------------------------------------
 
     def save(self, path):
@@ -1105,11 +842,11 @@ class MLP:
             L = len(net._sizes) - 1
             net.weights = [data[f"W{l}"] for l in range(L)]
             net.biases = [data[f"b{l}"] for l in range(L)]
-            net._V_W = _check_parameter_list(
-                [data[f"V_W{l}"] for l in range(L)], net._W, "V_W", net._dtype
+            net._V_W = as_parameter_list(
+                [data[f"V_W{l}"] for l in range(L)], _shapes(net._W), net._dtype, "V_W"
             )
-            net._V_b = _check_parameter_list(
-                [data[f"V_b{l}"] for l in range(L)], net._b, "V_b", net._dtype
+            net._V_b = as_parameter_list(
+                [data[f"V_b{l}"] for l in range(L)], _shapes(net._b), net._dtype, "V_b"
             )
             net._epoch = int(data["epoch"])
         return net
