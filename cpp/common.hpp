@@ -42,9 +42,17 @@ struct AlignedAllocator {
 template <typename T>
 using Buffer = std::vector<T, AlignedAllocator<T>>;
 
+// Whether this process is a child created by fork() after the module was
+// loaded. GNU OpenMP's thread pool does not survive fork(): a child that starts
+// a parallel region can wait forever for the parent's threads. Children
+// therefore run every loop on their calling thread. Defined in threads.cpp.
+bool in_forked_child();
+
 // Thread count for one parallel region. n_threads <= 0 means "OpenMP's current
 // maximum", read at each call so OMP_NUM_THREADS and threadpoolctl limits apply.
+// Always 1 in a forked child.
 inline int resolve_threads(int n_threads) {
+  if (in_forked_child()) return 1;
   return n_threads > 0 ? n_threads : omp_get_max_threads();
 }
 

@@ -24,6 +24,12 @@ struct Layer {
   Buffer<T> vb;  // momentum velocity of b
 };
 
+// A copy of every parameter and velocity, to restore a model after a failed epoch.
+template <typename T>
+struct ParameterSnapshot {
+  std::vector<Buffer<T>> W, b, vW, vb;
+};
+
 template <typename T>
 class Model {
  public:
@@ -54,6 +60,44 @@ class Model {
   void set_epoch(std::uint64_t epoch) { epoch_ = epoch; }
   Layer<T>& layer(Index l) { return layers_[l]; }
   const Layer<T>& layer(Index l) const { return layers_[l]; }
+
+  // Copies the parameters and velocities into snapshot, reusing its buffers.
+  void save(ParameterSnapshot<T>& snapshot) const {
+    const std::size_t L = layers_.size();
+    snapshot.W.resize(L);
+    snapshot.b.resize(L);
+    snapshot.vW.resize(L);
+    snapshot.vb.resize(L);
+    for (std::size_t l = 0; l < L; ++l) {
+      snapshot.W[l] = layers_[l].W;
+      snapshot.b[l] = layers_[l].b;
+      snapshot.vW[l] = layers_[l].vW;
+      snapshot.vb[l] = layers_[l].vb;
+    }
+  }
+
+  // Puts back the parameters and velocities of a snapshot taken from this model.
+  void restore(const ParameterSnapshot<T>& snapshot) {
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      layers_[l].W = snapshot.W[l];
+      layers_[l].b = snapshot.b[l];
+      layers_[l].vW = snapshot.vW[l];
+      layers_[l].vb = snapshot.vb[l];
+    }
+  }
+
+  // Whether every weight and bias is finite.
+  bool parameters_finite() const {
+    for (const Layer<T>& layer : layers_) {
+      for (T w : layer.W) {
+        if (!std::isfinite(w)) return false;
+      }
+      for (T b : layer.b) {
+        if (!std::isfinite(b)) return false;
+      }
+    }
+    return true;
+  }
 
  private:
   // He uniform (bound sqrt(6 / n_in)) for relu hidden layers, Glorot uniform

@@ -5,10 +5,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../engine.hpp"
@@ -75,6 +77,30 @@ class SignalPoller {
   std::optional<py::error_already_set> error_;
 };
 
+// Marks a model as training for the lifetime of one fit call, so that another
+// Python thread cannot train it, change its weights or read them half-updated
+// while the GIL is released. The thread that runs fit may still call forward
+// from its epoch callback.
+class TrainingGuard {
+ public:
+  TrainingGuard(std::atomic<bool>& busy, std::atomic<std::thread::id>& owner) : busy_(busy), owner_(owner) {
+    bool expected = false;
+    if (!busy_.compare_exchange_strong(expected, true)) {
+      throw std::runtime_error(
+          "fit is already running on this model in another thread; train one model "
+          "from one thread at a time, or copy it first");
+    }
+    owner_.store(std::this_thread::get_id());
+  }
+  ~TrainingGuard() { busy_.store(false); }
+  TrainingGuard(const TrainingGuard&) = delete;
+  TrainingGuard& operator=(const TrainingGuard&) = delete;
+
+ private:
+  std::atomic<bool>& busy_;
+  std::atomic<std::thread::id>& owner_;
+};
+
 template <typename T>
 class PyNetwork {
  public:
@@ -85,10 +111,14 @@ class PyNetwork {
   std::vector<Index> sizes() const { return net_.sizes(); }
   std::uint64_t seed() const { return net_.seed(); }
   std::uint64_t epoch() const { return net_.epoch(); }
-  void set_epoch(std::uint64_t epoch) { net_.set_epoch(epoch); }
+  void set_epoch(std::uint64_t epoch) {
+    check_not_training("set the epoch of");
+    net_.set_epoch(epoch);
+  }
 
   // Copies of one layer's parameter: which = "W", "b", "vW" or "vb".
   py::array_t<T> get_parameter(Index l, const std::string& which) const {
+    check_not_training("read the parameters of");
     const fastmlp::Layer<T>& layer = layer_at(l);
     const auto& buffer = select(const_cast<fastmlp::Layer<T>&>(layer), which);
     std::vector<py::ssize_t> shape{layer.n_out};
@@ -99,6 +129,7 @@ class PyNetwork {
   }
 
   void set_parameter(Index l, const std::string& which, const Array<T>& value) {
+    check_not_training("change the parameters of");
     fastmlp::Layer<T>& layer = layer_at(l);
     auto& buffer = select(layer, which);
     const bool matrix = which == "W" || which == "vW";
@@ -116,6 +147,7 @@ class PyNetwork {
   }
 
   Array<T> forward(const Array<T>& X, int n_threads) const {
+    check_not_training("run forward on");
     check_matrix(X, "X", -1, net_.n_in());
     const Index n = X.shape(0);
     Array<T> Y_hat({n, net_.n_out()});
@@ -132,6 +164,7 @@ class PyNetwork {
   py::tuple gradients(const Array<T>& X, const Array<T>& Y,
                       const std::vector<std::optional<Mask>>& masks,
                       const std::vector<double>& dropout, int n_threads) const {
+    check_not_training("compute gradients of");
     check_matrix(X, "X", -1, net_.n_in());
     const Index n = X.shape(0);
     check_matrix(Y, "Y", n, net_.n_out());
@@ -186,6 +219,7 @@ class PyNetwork {
     options.shuffle = shuffle;
     fastmlp::check_fit_options(options, net_.n_layers());
 
+    TrainingGuard guard(busy_, owner_);
     SignalPoller poller;
     std::optional<py::error_already_set> callback_error;
     fastmlp::FitHooks hooks;
@@ -218,6 +252,15 @@ class PyNetwork {
   }
 
  private:
+  // Throws RuntimeError when another thread is running fit on this model; the
+  // thread running fit itself (in its epoch callback) passes.
+  void check_not_training(const char* action) const {
+    if (busy_.load() && owner_.load() != std::this_thread::get_id()) {
+      throw std::runtime_error(std::string("cannot ") + action +
+                               " a model while fit runs on it in another thread");
+    }
+  }
+
   fastmlp::Layer<T>& layer_at(Index l) {
     if (l < 0 || l >= net_.n_layers()) {
       throw py::index_error("layer index must be in [0, " + std::to_string(net_.n_layers()) +
@@ -238,6 +281,8 @@ class PyNetwork {
   }
 
   fastmlp::Model<T> net_;
+  std::atomic<bool> busy_{false};
+  std::atomic<std::thread::id> owner_{};
 };
 
 template <typename T>

@@ -52,11 +52,15 @@ double gradients(const Model<T>& model, const T* X, const T* Y, Index n,
   return loss;
 }
 
+// Stands for "no batch" in divergence_error: the check at the end of an epoch.
+constexpr std::uint64_t kNoBatch = ~std::uint64_t(0);
+
 // The loss of one batch: data loss and penalty terms, both at the weights before
 // the batch's update.
 struct BatchLoss {
   double data = 0;
   double penalty = 0;
+  bool finite = true;  // false: the loss was NaN or infinite and nothing was updated
 };
 
 // One SGD step on the batch whose rows are X (rows, n_in) and Y (rows, n_out),
@@ -79,11 +83,7 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
   }
 
   const double loss = forward(model, ws, X, Y, D, rows, n_threads);
-  if (!std::isfinite(loss)) {
-    throw std::runtime_error("training diverged: the loss of batch " + std::to_string(batch) +
-                             " in epoch " + std::to_string(epoch + 1) + " is " +
-                             std::to_string(loss) + "; lower learning_rate");
-  }
+  if (!std::isfinite(loss)) return {loss, 0.0, false};
 
   SgdStep step = options.step;
   if (options.scale_penalty_by_batch) {
@@ -125,11 +125,27 @@ void gather_rows(const T* X, const Index* order, T* out, Index rows, Index width
   });
 }
 
+// The error of a diverged epoch; the caller has already restored the model.
+inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t batch,
+                                           double loss = 0) {
+  const std::string where = batch == kNoBatch ? "at the end of epoch " + std::to_string(epoch + 1)
+                                              : "in batch " + std::to_string(batch) +
+                                                    " of epoch " + std::to_string(epoch + 1);
+  const std::string what = batch == kNoBatch ? std::string("a weight became NaN or infinite")
+                                             : "the loss became " + std::to_string(loss);
+  return std::runtime_error("training diverged " + where + ": " + what +
+                            "; the model was restored to its state at the start of that "
+                            "epoch. Lower the learning rate, or scale the inputs and targets");
+}
+
 // Trains on X (n, n_in) and Y (n, n_out) for options.epochs epochs. Batches are
 // consecutive slices of each epoch's order; the last, partial batch is kept. The
 // epoch counter of the network keys shuffling and dropout and persists, so
 // fit(a) then fit(b) equals fit(a + b). When stop_requested returns true the
-// current batch finishes and fit returns, leaving a consistent model.
+// current batch finishes and fit returns, leaving a consistent model. When the
+// loss of a batch or a weight at the end of an epoch is NaN or infinite, the
+// model is restored to its state at the start of that epoch (parameters,
+// velocities and epoch counter) and std::runtime_error is thrown.
 template <typename T>
 FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions& options,
               const FitHooks& hooks, int n_threads) {
@@ -140,10 +156,12 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
   reserve(model, ws, batch_size);
   std::vector<Index> order(n);
   std::vector<const T*> D(model.n_layers(), nullptr);
+  ParameterSnapshot<T> epoch_start;
   FitResult result;
 
   for (Index e = 0; e < options.epochs; ++e) {
     const std::uint64_t epoch = model.epoch();
+    model.save(epoch_start);
     if (options.shuffle) {
       shuffle_order(model.seed(), epoch, order.data(), n);
     } else {
@@ -165,6 +183,10 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
       }
       const BatchLoss batch_loss =
           train_batch(model, ws, X_batch, Y_batch, rows, options, epoch, batch, D, n_threads);
+      if (!batch_loss.finite) {
+        model.restore(epoch_start);
+        throw divergence_error(epoch, batch, batch_loss.data);
+      }
       weighted_loss += double(rows) * (batch_loss.data + batch_loss.penalty);
       weighted_penalty += double(rows) * batch_loss.penalty;
       const bool last_batch = start + batch_size >= n;
@@ -174,6 +196,11 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
       }
     }
 
+    // The last batch's update is seen by no loss of this epoch: check it here.
+    if (!model.parameters_finite()) {
+      model.restore(epoch_start);
+      throw divergence_error(epoch, kNoBatch);
+    }
     model.set_epoch(epoch + 1);
     const double loss = weighted_loss / double(n);
     const double penalty = weighted_penalty / double(n);
