@@ -1,8 +1,11 @@
 """The ``python -m fastmlp`` commands, run as a user would run them."""
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -105,3 +108,58 @@ def test_cli_help_lists_commands():
     assert result.returncode == 0
     assert "demo" in result.stdout
     assert "xor" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_cli_demo_ctrl_c_prints_results_so_far():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastmlp", "demo", "--epochs", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    # Kill the demo if it hangs, so the reads below cannot block forever.
+    watchdog = threading.Timer(120, process.kill)
+    watchdog.start()
+    try:
+        # Wait for the row of epoch 3, so the signal arrives during training.
+        lines = []
+        while not lines or lines[-1].split()[:1] != ["3"]:
+            line = process.stdout.readline()
+            assert line, f"demo ended before epoch 3: {lines}"
+            lines.append(line)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate()
+    finally:
+        watchdog.cancel()
+        process.kill()
+        process.wait()
+
+    assert process.returncode == 0, stderr
+    output = stdout.splitlines()
+    interrupted = re.fullmatch(
+        r"training interrupted by Ctrl-C after (\d+) of 100000 epochs; "
+        "results so far:",
+        output[-3],
+    )
+    assert interrupted is not None, output[-3:]
+    epochs_done = int(interrupted.group(1))
+    assert epochs_done >= 3
+    assert re.fullmatch(r"test accuracy: \d\.\d+", output[-2]) is not None
+    throughput = re.match(r"throughput: [\d,]+ samples/s \((\d+) samples", output[-1])
+    assert throughput is not None, output[-1]
+    # The throughput counts the epochs trained, not the 100000 requested.
+    assert int(throughput.group(1)) == epochs_done * 1293
+    assert "Traceback" not in stderr
+
+
+def test_cli_demo_divergence_prints_one_line():
+    result = run_fastmlp("demo", "--epochs", "3", "--learning-rate", "1e9")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip().splitlines()
+    assert len(message) == 1, result.stderr
+    assert message[0].startswith("error: SGD diverged in epoch 1 with learning rate")
+    assert message[0].endswith("lower --learning-rate")

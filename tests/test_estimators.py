@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp import MLP, MLPClassifier, MLPRegressor
 
 # Every comparison of accuracy or R^2 with scikit-learn averages over these
 # seeds, each with its own split and initial weights.
@@ -648,7 +648,9 @@ def test_regressor_rejects_non_finite_targets():
         ({"alpha": -1}, r"'alpha' parameter of MLPClassifier must be a float in the "),
         ({"l1": -0.5}, r"'l1' parameter .* range \[0.0, inf\). Got -0.5"),
         ({"momentum": 1.0}, r"'momentum' parameter .* \[0.0, 1.0\)"),
-        ({"max_iter": 0}, r"'max_iter' parameter .* an int in the range \[1, inf\)"),
+        ({"max_iter": 0}, r"'max_iter' parameter .* an int in the range \[1, 46116"),
+        ({"max_iter": 2**63}, r"range \[1, 4611686018427387904\]. Got 92233"),
+        ({"n_threads": 2**31}, r"'n_threads' parameter .* \[1, 2147483647\]"),
         ({"hidden_layer_sizes": (4, 0)}, r"'hidden_layer_sizes' parameter"),
         ({"random_state": -1}, r"'random_state' parameter"),
         ({"n_threads": 0}, r"'n_threads' parameter"),
@@ -737,3 +739,34 @@ def test_estimator_divergence_raises():
         reg.set_params(learning_rate_init=10.0).fit(X * 100, y)
 
     assert not hasattr(reg, "coefs_")
+
+
+def test_estimator_divergence_keeps_core_message(monkeypatch):
+    X, y = load_scaled("diabetes")
+    reg = small_regressor()
+    core_message = (
+        "training diverged: the loss of batch 2 in epoch 1 is inf; "
+        "the model was restored to the start of that epoch"
+    )
+
+    def diverge(*args, **kwargs):
+        raise RuntimeError(core_message)
+
+    monkeypatch.setattr(MLP, "_fit", diverge)
+    with pytest.raises(ValueError, match="Lower learning_rate_init") as error:
+        reg.fit(X, y)
+
+    assert core_message in str(error.value)
+    assert isinstance(error.value.__cause__, RuntimeError)
+    assert not hasattr(reg, "coefs_")
+
+
+def test_estimator_other_runtime_error_propagates(monkeypatch):
+    X, y = load_scaled("diabetes")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("cannot fit a model while fit runs on it in another thread")
+
+    monkeypatch.setattr(MLP, "_fit", fail)
+    with pytest.raises(RuntimeError, match="another thread"):
+        small_regressor().fit(X, y)

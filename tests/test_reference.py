@@ -376,7 +376,7 @@ def test_weights_setter_converts_and_copies():
 
 
 def test_weights_setter_rejects_wrong_shape():
-    net = MLP([2, 3, 1], seed=0)
+    net = MLP([2, 3, 1], output="logistic", seed=0)
 
     with pytest.raises(ValueError, match=r"weights\[0\] must have shape \(3, 2\)"):
         net.weights = [np.zeros((2, 3)), np.zeros((1, 3))]

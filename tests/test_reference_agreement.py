@@ -55,12 +55,20 @@ def _shape_cases():
 
 SHAPE_CASES = list(_shape_cases())
 
+# Softmax needs at least two output units, so one-output shapes pair with the
+# other two outputs only.
+OUTPUT_CASES = [
+    (sizes, n, output)
+    for sizes, n in SHAPE_CASES
+    for output in OUTPUTS
+    if not (output == "softmax" and sizes[-1] == 1)
+]
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("sizes,n", SHAPE_CASES)
-def test_forward_matches_reference(sizes, n, activation, output, dtype):
+@pytest.mark.parametrize("sizes,n,output", OUTPUT_CASES)
+def test_forward_matches_reference(sizes, n, output, activation, dtype):
     net, ref = make_pair(sizes, activation, output, dtype)
     X, _, X64, _ = _case_data(sizes, output, n, dtype)
     out = net.forward(X)
@@ -70,10 +78,9 @@ def test_forward_matches_reference(sizes, n, activation, output, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("sizes,n", SHAPE_CASES)
-def test_gradients_match_reference(sizes, n, activation, output, dtype):
+@pytest.mark.parametrize("sizes,n,output", OUTPUT_CASES)
+def test_gradients_match_reference(sizes, n, output, activation, dtype):
     net, ref = make_pair(sizes, activation, output, dtype)
     X, Y, X64, Y64 = _case_data(sizes, output, n, dtype)
     loss, dW, db = net.gradients(X, Y)

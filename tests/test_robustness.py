@@ -46,6 +46,17 @@ def _assert_same_parameters(a, b):
         (dict(seed=-1), ValueError, "seed must be None or an integer"),
         (dict(seed=1.5), TypeError, "seed must be None or an integer"),
         (dict(n_threads=0), ValueError, "n_threads must be an integer >= 1"),
+        (
+            dict(n_threads=2**31),
+            ValueError,
+            r"n_threads must be an integer in \[1, 2147483647\], got 2147483648",
+        ),
+        (
+            dict(sizes=[4, 3, 1]),
+            ValueError,
+            r"output='softmax' needs at least 2 output units, got sizes\[-1\]=1; "
+            "use output='logistic' for one output",
+        ),
     ],
 )
 def test_constructor_rejects_bad_settings(kwargs, error, match):
@@ -112,6 +123,35 @@ X_GOOD, Y_GOOD = _data()
         (
             X_GOOD,
             Y_GOOD,
+            dict(epochs=2**63),
+            ValueError,
+            r"epochs must be an integer in \[1, 2\*\*62\], got 9223372036854775808",
+        ),
+        (
+            X_GOOD,
+            Y_GOOD,
+            dict(batch_size=2**63),
+            ValueError,
+            r"batch_size must be an integer in \[1, 2\*\*62\], "
+            r"got 9223372036854775808; 2\*\*62 is the largest value accepted",
+        ),
+        (
+            [[0.0] * 6, [0.0] * 5],
+            Y_GOOD[:2],
+            {},
+            ValueError,
+            "X must be a rectangular array-like with rows of equal length",
+        ),
+        (
+            X_GOOD[:2],
+            [[1.0, 0.0, 0.0], [1.0]],
+            {},
+            ValueError,
+            "Y must be a rectangular array-like with rows of equal length",
+        ),
+        (
+            X_GOOD,
+            Y_GOOD,
             dict(momentum=1.0),
             ValueError,
             r"momentum must be in \[0.0, 1.0\)",
@@ -159,6 +199,62 @@ def test_assigning_weights_checks_count_and_shapes():
     net.weights = [np.ones((3, 4)), np.ones((2, 3), dtype=np.int64)]
     assert net.weights[1].dtype == np.float32
     assert (net.weights[1] == 1).all()
+
+
+@pytest.mark.parametrize(
+    "name,arrays,match",
+    [
+        (
+            "weights",
+            [np.zeros((3, 4)), np.array([[0.0, 0.0, np.nan], [0.0, 0.0, 0.0]])],
+            r"weights\[1\] must contain only finite values, got nan at \(0, 2\)",
+        ),
+        (
+            "weights",
+            [np.full((3, 4), -np.inf), np.zeros((2, 3))],
+            r"weights\[0\] must contain only finite values, got -inf at \(0, 0\)",
+        ),
+        (
+            "biases",
+            [np.zeros(3), np.array([0.0, np.inf])],
+            r"biases\[1\] must contain only finite values, got inf at \(1,\)",
+        ),
+        (
+            "biases",
+            [np.array([0.0, 1e300, 0.0]), np.zeros(2)],
+            r"biases\[0\] has values outside the float32 range \(largest finite "
+            r"3.4e\+38\): got 1e\+300 at \(1,\)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("model_class", [fastmlp.MLP, fastmlp.reference.MLP])
+def test_parameter_setters_reject_non_finite_values(model_class, name, arrays, match):
+    net = model_class([4, 3, 2], seed=0)
+    before = [W.copy() for W in net.weights] + [b.copy() for b in net.biases]
+    with pytest.raises(ValueError, match=match):
+        setattr(net, name, arrays)
+    after = net.weights + net.biases
+    for old, new in zip(before, after):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_load_rejects_non_finite_parameters(tmp_path):
+    net = fastmlp.MLP([4, 3, 2], seed=0)
+    path = tmp_path / "model.npz"
+    net.save(path)
+    with np.load(path) as data:
+        state = dict(data)
+    state["W_1"] = state["W_1"].copy()
+    state["W_1"][1, 0] = np.nan
+    with open(path, "wb") as file:
+        np.savez(file, **state)
+
+    with pytest.raises(
+        ValueError,
+        match=r"is not a valid fastmlp model: weights\[1\] must contain only "
+        r"finite values, got nan at \(1, 0\)",
+    ):
+        fastmlp.MLP.load(path)
 
 
 def test_weights_are_read_only_copies():
@@ -245,6 +341,17 @@ BAD_CALLS = {
     "weights-generator": lambda model_class: _set_weights(
         model_class, (np.zeros(shape) for shape in [(3, 4), (2, 3)])
     ),
+    "weights-nan": lambda model_class: _set_weights(
+        model_class, [np.zeros((3, 4)), np.full((2, 3), np.nan)]
+    ),
+    "weights-ragged": lambda model_class: _set_weights(
+        model_class, [np.zeros((3, 4)), [[0.0] * 3, [0.0] * 2]]
+    ),
+    "softmax-one-output": lambda model_class: model_class([4, 1], output="softmax"),
+    "X-ragged": _fit_call(X=[[0.0] * 6, [0.0] * 5], Y=Y_GOOD[:2]),
+    "X-float32-overflow": _fit_call(X=np.full((64, 6), 1e39)),
+    "epochs-huge": _fit_call(epochs=2**63),
+    "batch_size-huge": _fit_call(batch_size=2**63),
 }
 
 
@@ -257,6 +364,67 @@ def test_reference_rejects_bad_input_like_mlp(call):
 
     assert type(reference.value) is type(compiled.value)
     assert str(reference.value) == str(compiled.value)
+
+
+@pytest.mark.parametrize("model_class", [fastmlp.MLP, fastmlp.reference.MLP])
+def test_input_outside_float32_range_is_rejected(model_class):
+    net = model_class([6, 5, 3], seed=0)
+    X = np.zeros((4, 6))
+    X[2, 1] = -1e300
+    X[3, 0] = 1e300
+
+    # A cast would overflow to -inf with a RuntimeWarning, which pytest turns
+    # into an error, so passing also shows that no warning escapes.
+    with pytest.raises(
+        ValueError,
+        match=r"^X has values outside the float32 range \(largest finite "
+        r"3.4e\+38\): got -1e\+300 in row 2; scale X or use dtype='float64'$",
+    ):
+        net.forward(X)
+    with pytest.raises(ValueError, match="^Y has values outside the float32 range"):
+        model_class([6, 2], output="identity", seed=0).fit(
+            np.zeros((4, 6)), np.full((4, 2), 1e300)
+        )
+
+
+def test_input_outside_float32_range_is_fine_for_float64_model():
+    net = fastmlp.MLP([6, 5, 3], dtype="float64", seed=0)
+    X = np.zeros((4, 6))
+    X[0, 0] = 1e300
+
+    assert net.forward(X).shape == (4, 3)
+
+
+@pytest.mark.parametrize("value,shown", [(np.nan, "nan"), (-np.inf, "-inf")])
+def test_non_finite_input_reported_before_cast(value, shown):
+    net = fastmlp.MLP([6, 5, 3], seed=0)
+    X = np.zeros((4, 6))
+    X[3, 5] = value
+
+    # The message applies to forward and gradients as much as to fit.
+    message = (
+        f"^X must contain only finite values, got {shown} in row 3; "
+        "remove or impute NaN and infinity first$"
+    )
+    with pytest.raises(ValueError, match=message):
+        net.forward(X)
+    with pytest.raises(ValueError, match=message):
+        net.gradients(X, [0, 1, 2, 0])
+
+
+def test_fit_accepts_batch_size_up_to_limit():
+    net = fastmlp.MLP([6, 5, 3], seed=0)
+
+    history = net.fit(X_GOOD, Y_GOOD, epochs=1, batch_size=2**62)
+
+    assert len(history) == 1
+
+
+def test_assigning_ragged_weights_names_the_layer():
+    net = fastmlp.MLP([2, 2, 2], seed=0)
+
+    with pytest.raises(ValueError, match=r"weights\[1\] must be a rectangular"):
+        net.weights = [np.zeros((2, 2)), [[0.0, 0.0], [0.0]]]
 
 
 def test_inputs_of_any_layout_are_converted_not_misread():
@@ -517,3 +685,52 @@ def test_load_rejects_damaged_files(tmp_path):
         fastmlp.MLP.load(tmp_path / "other.npz")
     with pytest.raises(FileNotFoundError):
         fastmlp.MLP.load(tmp_path / "absent.npz")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"hello, not a model\n", b"", b"\x93NUMPY garbage"],
+    ids=["text", "empty", "bad-npy-header"],
+)
+def test_load_rejects_files_that_are_not_npz(tmp_path, content):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+
+    with pytest.raises(ValueError) as error:
+        fastmlp.MLP.load(path)
+
+    assert str(error.value) == (
+        f"{str(path)!r} is not a fastmlp model file (not a NumPy .npz archive)"
+    )
+    # NumPy's own message for a text file suggests unpickling it.
+    assert "pickle" not in str(error.value)
+    assert error.value.__cause__ is not None
+
+
+def test_load_rejects_npy_file(tmp_path):
+    path = tmp_path / "array.npy"
+    np.save(path, np.zeros(3))
+
+    with pytest.raises(ValueError, match=r"is not a fastmlp model file \(not a NumPy"):
+        fastmlp.MLP.load(path)
+
+
+@pytest.mark.parametrize("path", [5, b"model.npz", None])
+def test_save_and_load_reject_non_path(tmp_path, path):
+    net = fastmlp.MLP([4, 3, 2], seed=0)
+    match = "path must be a str or os.PathLike"
+
+    with pytest.raises(TypeError, match=match):
+        net.save(path)
+    with pytest.raises(TypeError, match=match):
+        fastmlp.MLP.load(path)
+
+
+def test_save_leaves_file_descriptor_alone(tmp_path):
+    net = fastmlp.MLP([4, 3, 2], seed=0)
+    with open(tmp_path / "other.txt", "wb") as file:
+        with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+            net.save(file.fileno())
+        # The descriptor is still open and nothing was written to it.
+        file.write(b"still open")
+    assert (tmp_path / "other.txt").read_bytes() == b"still open"

@@ -1,6 +1,10 @@
 """Command line: ``python -m fastmlp demo`` and ``python -m fastmlp xor``."""
 
 import argparse
+import contextlib
+import signal
+import sys
+import threading
 import time
 
 import numpy as np
@@ -145,8 +149,62 @@ def load_digit_splits():
     return X_train, y_train, X_val, y_val, X_test, y_test
 
 
+class EpochInterrupt:
+    """A SIGINT handler that lets the current epoch finish.
+
+    The first Ctrl-C only sets ``requested``, which the training loop checks
+    after each epoch. Without this handler ``partial_fit`` would catch the
+    KeyboardInterrupt, warn and return, as scikit-learn's estimators do, so the
+    loop would never stop. A second Ctrl-C restores the default action and ends
+    the process at once.
+    """
+
+    def __init__(self):
+        self.requested = False
+
+    def __call__(self, signum, frame):
+        if self.requested:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.raise_signal(signal.SIGINT)
+        self.requested = True
+        print(
+            "Ctrl-C: stopping after this epoch (press again to quit at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+@contextlib.contextmanager
+def stop_at_epoch_end_on_ctrl_c():
+    """Install an EpochInterrupt for SIGINT while the block runs; yield it.
+
+    Only the main thread can set signal handlers. In other threads Ctrl-C keeps
+    its default behaviour, and ``requested`` stays False.
+    """
+    handler = EpochInterrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield handler
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def is_divergence(error):
+    """Return True for the ValueError the estimators raise when SGD diverges."""
+    message = str(error)
+    return "diverged" in message or "non-finite weights" in message
+
+
 def run_demo(args):
-    """Train on digits one epoch at a time, printing progress; return 0."""
+    """Train on digits one epoch at a time, printing progress; return the exit code.
+
+    Ctrl-C stops training after the current epoch and still prints the test
+    accuracy and the throughput. Divergence prints one line to stderr and
+    returns 1.
+    """
     X_train, y_train, X_val, y_val, X_test, y_test = load_digit_splits()
     classes = np.unique(y_train)
     clf = MLPClassifier(
@@ -166,16 +224,41 @@ def run_demo(args):
     # The throughput counts only the partial_fit calls, while elapsed_s also
     # includes scoring the validation split after each epoch.
     training_seconds = 0.0
+    epochs_done = 0
     loop_start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        epoch_start = time.perf_counter()
-        clf.partial_fit(X_train, y_train, classes=classes)
-        training_seconds += time.perf_counter() - epoch_start
-        val_accuracy = clf.score(X_val, y_val)
-        elapsed = time.perf_counter() - loop_start
-        print(f"{epoch:>5}  {clf.loss_:>8.4f}  {val_accuracy:>7.4f}  {elapsed:>9.3f}")
+    with stop_at_epoch_end_on_ctrl_c() as interrupt:
+        while epochs_done < args.epochs:
+            epoch = epochs_done + 1
+            epoch_start = time.perf_counter()
+            try:
+                clf.partial_fit(X_train, y_train, classes=classes)
+            except ValueError as error:
+                if not is_divergence(error):
+                    raise
+                print(
+                    f"error: SGD diverged in epoch {epoch} with learning rate "
+                    f"{args.learning_rate:g} (the loss or the weights became NaN "
+                    "or infinite); lower --learning-rate",
+                    file=sys.stderr,
+                )
+                return 1
+            training_seconds += time.perf_counter() - epoch_start
+            epochs_done = epoch
+            val_accuracy = clf.score(X_val, y_val)
+            elapsed = time.perf_counter() - loop_start
+            print(
+                f"{epoch:>5}  {clf.loss_:>8.4f}  {val_accuracy:>7.4f}  {elapsed:>9.3f}"
+            )
+            # Checked after the epoch, so at least one epoch has results to show.
+            if interrupt.requested:
+                break
 
-    samples_seen = len(X_train) * args.epochs
+    if epochs_done < args.epochs:
+        print(
+            f"training interrupted by Ctrl-C after {epochs_done} of {args.epochs} "
+            "epochs; results so far:"
+        )
+    samples_seen = len(X_train) * epochs_done
     print(f"test accuracy: {clf.score(X_test, y_test):.4f}")
     print(
         f"throughput: {samples_seen / training_seconds:,.0f} samples/s "
@@ -211,9 +294,17 @@ def run_xor(args):
     return 0
 
 
+# Exit status of a program stopped by Ctrl-C, by the shell convention 128 + SIGINT.
+EXIT_INTERRUPTED = 130
+
+
 def main(argv=None):
     """Run the command named in argv (default: sys.argv[1:]); return the exit code."""
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        return run_demo(args)
-    return run_xor(args)
+    try:
+        if args.command == "demo":
+            return run_demo(args)
+        return run_xor(args)
+    except KeyboardInterrupt:
+        print("interrupted by Ctrl-C", file=sys.stderr)
+        return EXIT_INTERRUPTED

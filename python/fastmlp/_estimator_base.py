@@ -23,6 +23,7 @@ from ._parameters import (
     StrOptions,
     check_parameter,
 )
+from ._validation import MAX_COUNT, MAX_THREADS
 
 # Allowed values of every constructor parameter, in scikit-learn's terms. The
 # options scikit-learn has but fastmlp does not implement yet are accepted here
@@ -36,7 +37,8 @@ PARAMETER_CONSTRAINTS = {
     "learning_rate": [StrOptions("constant", "invscaling", "adaptive")],
     "learning_rate_init": [Interval(Real, 0, None, "neither")],
     "power_t": [Interval(Real, 0, None, "left")],
-    "max_iter": [Interval(Integral, 1, None, "left")],
+    # max_iter is passed to MLP.fit as epochs, which accepts at most MAX_COUNT.
+    "max_iter": [Interval(Integral, 1, MAX_COUNT, "both")],
     "shuffle": BOOLEAN,
     "random_state": [
         Interval(Integral, 0, 2**32 - 1, "both"),
@@ -57,7 +59,7 @@ PARAMETER_CONSTRAINTS = {
     "n_iter_no_change": [Interval(Integral, 1, None, "left"), Infinity()],
     "max_fun": [Interval(Integral, 1, None, "left")],
     "l1": [Interval(Real, 0, None, "left")],
-    "n_threads": [Interval(Integral, 1, None, "left"), NoneValue()],
+    "n_threads": [Interval(Integral, 1, MAX_THREADS, "both"), NoneValue()],
 }
 
 # Parameter values scikit-learn accepts that fastmlp does not implement yet.

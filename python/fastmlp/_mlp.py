@@ -1,6 +1,8 @@
 """fastmlp.MLP: the low-level network, backed by the compiled core."""
 
+import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -15,11 +17,19 @@ from ._validation import (
     check_masks,
     check_n_threads,
     check_network_settings,
+    check_path,
     check_sgd_options,
 )
 
 # Version of the layout written by MLP.save; load rejects any other.
 SAVE_FORMAT_VERSION = 1
+# Arrays of each layer in a saved model: file key prefix and name in messages.
+_SAVED_PARAMETERS = {
+    "W": "weights",
+    "b": "biases",
+    "vW": "weight_velocities",
+    "vb": "bias_velocities",
+}
 
 
 class MLP:
@@ -276,7 +286,10 @@ class MLP:
         KeyboardInterrupt
             On Ctrl-C, after the current batch; the model stays consistent.
         RuntimeError
-            When the loss becomes NaN or infinite.
+            When a batch's loss, or a weight at the end of an epoch, becomes NaN
+            or infinite. The model is first restored to its state at the start
+            of that epoch (parameters, velocities and epoch counter). Also when
+            another thread is running fit on the same model.
         """
         check_callback(callback)
         epoch_end = None if callback is None else (lambda e, loss, _: callback(e, loss))
@@ -416,9 +429,9 @@ class MLP:
                 seed=int(state["seed"]),
                 n_threads=None if n_threads < 0 else n_threads,
             )
-            for which in ("W", "b", "vW", "vb"):
+            for which, name in _SAVED_PARAMETERS.items():
                 arrays = [state[f"{which}_{l}"] for l in range(net.n_layers)]
-                net._set(which, arrays, which)
+                net._set(which, arrays, name)
             net._core.epoch = int(state["epoch"])
         except KeyError as error:
             raise ValueError(
@@ -434,28 +447,57 @@ class MLP:
         """Write the model to ``path`` (exactly that name) as a NumPy ``.npz`` file.
 
         The file holds a format version, every setting, the weights, biases,
-        momentum velocities and the epoch counter.
+        momentum velocities and the epoch counter. ``path`` must be a str or
+        os.PathLike, and any other type raises TypeError.
         """
+        check_path(path)
         # An open file keeps np.savez from appending ".npz" to the name.
         with open(path, "wb") as file:
             np.savez(file, **self._state())
 
     @classmethod
     def load(cls, path):
-        """Return the model saved at ``path``; raise ValueError for a damaged file."""
+        """Return the model saved at ``path`` (a str or os.PathLike).
+
+        Raises ValueError for a file that is not a fastmlp model or is damaged,
+        and TypeError for a path of another type.
+        """
+        check_path(path)
+        source = repr(os.fspath(path))
         # Open the file here so that it is closed even when np.load fails.
         with open(path, "rb") as file:
-            try:
-                with np.load(file, allow_pickle=False) as data:
-                    state = {key: data[key] for key in data.files}
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-                raise ValueError(
-                    f"{str(path)!r} is not a readable fastmlp model: {error}"
-                ) from error
-        return cls._from_state(state, repr(str(path)))
+            state = _read_archive(file, source)
+        return cls._from_state(state, source)
 
     def __getstate__(self):
         return self._state()
 
     def __setstate__(self, state):
         self.__dict__.update(self._from_state(state, "pickled state").__dict__)
+
+
+def _read_archive(file, source):
+    """Return every array of the .npz archive in an open file, keyed by name."""
+    not_an_archive = f"{source} is not a fastmlp model file (not a NumPy .npz archive)"
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except (ValueError, EOFError) as error:
+        # NumPy raises these for empty files, damaged .npy headers and files
+        # that are neither .npz nor .npy. For the last kind its message suggests
+        # unpickling the file, which could run code from it, so NumPy's message
+        # is kept only as the cause.
+        raise ValueError(not_an_archive) from error
+    except (OSError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"{source} is not a readable fastmlp model: {error}"
+        ) from error
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        # A .npy file contains one array, never a model.
+        raise ValueError(not_an_archive)
+    with archive:
+        try:
+            return {key: archive[key] for key in archive.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+            raise ValueError(
+                f"{source} is not a readable fastmlp model: {error}"
+            ) from error

@@ -6,6 +6,7 @@ input gives the same error from both models.
 """
 
 import numbers
+import os
 import secrets
 
 import numpy as np
@@ -23,6 +24,13 @@ _REAL_KINDS = "biuf"
 # boolean copy of a whole large array.
 _FINITE_CHECK_ROWS = 4096
 
+# Largest count or size accepted (epochs, batch_size, layer widths). The core
+# takes these as signed 64-bit integers, and 2**62 leaves headroom for its
+# arithmetic on them, such as adding epochs to the epoch counter.
+MAX_COUNT = 2**62
+# n_threads reaches OpenMP as a C int.
+MAX_THREADS = 2**31 - 1
+
 
 def check_real_dtype(array, name):
     """Raise TypeError unless the array holds real numbers."""
@@ -33,36 +41,99 @@ def check_real_dtype(array, name):
         )
 
 
-def check_finite(array, name):
-    """Raise ValueError if the array contains NaN or infinity."""
+def as_array(value, name):
+    """Return np.asarray(value), raising ValueError that names a ragged input."""
+    try:
+        return np.asarray(value)
+    except ValueError as error:
+        raise ValueError(
+            f"{name} must be a rectangular array-like with rows of equal length; "
+            "NumPy could not convert the nested sequence given to an array"
+        ) from error
+
+
+def _first_non_finite(array):
+    """Return the index of the first NaN or infinity in array, or None."""
     if array.dtype.kind != "f":
-        return
+        return None
     # Fast path: the sum is finite when every value is (it may overflow to inf
-    # for huge finite values, which the exact check below then clears).
+    # for huge finite values, which the exact search below then clears).
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(array, dtype=np.float64)):
-            return
+            return None
     flat = array.reshape(array.shape[0], -1) if array.ndim > 0 else array.reshape(1, 1)
     for start in range(0, flat.shape[0], _FINITE_CHECK_ROWS):
         block = flat[start : start + _FINITE_CHECK_ROWS]
         bad = np.argwhere(~np.isfinite(block))
         if bad.size:
-            row = start + int(bad[0][0])
-            value = block[tuple(bad[0])]
-            raise ValueError(
-                f"{name} must contain only finite values, got {value} in row {row}; "
-                "remove or impute NaN and infinity before fitting"
-            )
+            row, column = start + int(bad[0][0]), int(bad[0][1])
+            return np.unravel_index(row * flat.shape[1] + column, array.shape)
+    return None
+
+
+def _describe_position(index, data):
+    """Return "in row i" for data (rows are samples), else "at (i, j)"."""
+    if data:
+        return f"in row {int(index[0])}"
+    return f"at {tuple(int(i) for i in index)}"
+
+
+def check_finite(array, name, data=True):
+    """Raise ValueError if the array contains NaN or infinity.
+
+    ``data`` is True for X and Y: the message then gives the row (sample) of
+    the first such value and suggests cleaning the data. For parameters it
+    gives the full index.
+    """
+    index = _first_non_finite(array)
+    if index is None:
+        return
+    where = _describe_position(index, data)
+    hint = "; remove or impute NaN and infinity first" if data else ""
+    # !s keeps the digits of a long double value, which format() would lose.
+    raise ValueError(
+        f"{name} must contain only finite values, got {array[index]!s} {where}{hint}"
+    )
+
+
+def as_finite_array(array, dtype, name, data=True):
+    """Return a C-contiguous copy or view of array in dtype, all of it finite.
+
+    Checks the input before the cast, so NaN and infinity are reported as given,
+    and then rejects finite values too large for dtype, which the cast would
+    turn into infinity. ``data`` is as in `check_finite`.
+    """
+    check_finite(array, name, data)
+    dtype = np.dtype(dtype)
+    # Only a float dtype wider than the target can overflow in the cast.
+    narrowing = (
+        array.dtype.kind == "f" and np.finfo(array.dtype).max > np.finfo(dtype).max
+    )
+    if not narrowing:
+        return np.ascontiguousarray(array, dtype=dtype)
+    with np.errstate(over="ignore"):
+        converted = np.ascontiguousarray(array, dtype=dtype)
+    index = _first_non_finite(converted)
+    if index is not None:
+        where = _describe_position(index, data)
+        hint = " or use dtype='float64'" if dtype == np.float32 else ""
+        raise ValueError(
+            f"{name} has values outside the {dtype.name} range (largest finite "
+            f"{np.finfo(dtype).max:.2g}): got {array[index]!s} {where}; "
+            f"scale {name}{hint}"
+        )
+    return converted
 
 
 def as_matrix(X, dtype, name="X", n_features=None):
     """Return X as a C-contiguous 2-D array of dtype, without copying when it is one.
 
-    Raises for 1-D or higher-dimensional input, for no samples or no features, for
-    a column count other than n_features (when given), for non-real dtypes and
-    for NaN or infinity.
+    Raises for ragged nested sequences, non-real dtypes, input that is not 2-D,
+    no samples or no features, and a column count other than n_features (when
+    given). Raises too for NaN or infinity and for values that do not fit in
+    dtype.
     """
-    X = np.asarray(X)
+    X = as_array(X, name)
     check_real_dtype(X, name)
     if X.ndim != 2:
         hint = (
@@ -84,9 +155,7 @@ def as_matrix(X, dtype, name="X", n_features=None):
         )
     if n_features is not None:
         check_n_features(X, n_features, name)
-    X = np.ascontiguousarray(X, dtype=dtype)
-    check_finite(X, name)
-    return X
+    return as_finite_array(X, dtype, name)
 
 
 def check_n_features(X, n_features, name="X"):
@@ -98,12 +167,18 @@ def check_n_features(X, n_features, name="X"):
         )
 
 
-def check_int(value, name, minimum):
-    """Return value as an int, raising unless it is an integer >= minimum."""
+def check_int(value, name, minimum, maximum=MAX_COUNT):
+    """Return value as an int, raising unless it is an integer in [minimum, maximum]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value > maximum:
+        bound = "2**62" if maximum == MAX_COUNT else str(maximum)
+        raise ValueError(
+            f"{name} must be an integer in [{minimum}, {bound}], got {value!r}; "
+            f"{bound} is the largest value accepted"
+        )
     return int(value)
 
 
@@ -202,26 +277,50 @@ def check_n_threads(n_threads):
     """Return n_threads as a positive int, or None."""
     if n_threads is None:
         return None
-    return check_int(n_threads, "n_threads", 1)
+    return check_int(n_threads, "n_threads", 1, MAX_THREADS)
+
+
+def check_output(output, n_out):
+    """Return output, raising unless it is a known output layer for n_out units."""
+    check_choice(output, "output", OUTPUTS)
+    # Softmax over one unit is the constant 1, so its loss and gradient vanish.
+    if output == "softmax" and n_out < 2:
+        raise ValueError(
+            f"output='softmax' needs at least 2 output units, got sizes[-1]={n_out}; "
+            "use output='logistic' for one output (binary cross-entropy)"
+        )
+    return output
 
 
 def check_network_settings(sizes, activation, output, dtype, seed, n_threads):
     """Return the checked constructor arguments of an MLP, in the same order."""
+    sizes = check_sizes(sizes)
     return (
-        check_sizes(sizes),
+        sizes,
         check_activation(activation),
-        check_choice(output, "output", OUTPUTS),
+        check_output(output, sizes[-1]),
         check_dtype(dtype),
         check_seed(seed),
         check_n_threads(n_threads),
     )
 
 
+def check_path(path):
+    """Return path unchanged, raising TypeError unless it is a str or os.PathLike."""
+    # open() would take an int as a file descriptor and close it afterwards.
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a str or os.PathLike (such as pathlib.Path), got {path!r}"
+        )
+    return path
+
+
 def as_parameter_list(values, shapes, dtype, name):
     """Return C-contiguous copies in dtype of one array per layer.
 
-    Raises unless values is a list or tuple with one real array per entry of
-    shapes, each of that shape. Every array is checked before any is returned.
+    Raises unless values is a list or tuple with one real, finite array per
+    entry of shapes, each of that shape and within the range of dtype. Every
+    array is checked before any is returned.
     """
     values = _as_list(values, name, f"{len(shapes)} arrays")
     if len(values) != len(shapes):
@@ -231,13 +330,18 @@ def as_parameter_list(values, shapes, dtype, name):
         )
     checked = []
     for l, (value, shape) in enumerate(zip(values, shapes)):
-        value = np.asarray(value)
+        value = as_array(value, f"{name}[{l}]")
         check_real_dtype(value, f"{name}[{l}]")
         if value.shape != tuple(shape):
             raise ValueError(
                 f"{name}[{l}] must have shape {tuple(shape)}, got {value.shape}"
             )
-        checked.append(np.array(value, dtype=dtype, order="C"))
+        converted = as_finite_array(value, dtype, f"{name}[{l}]", data=False)
+        # Copy even when no conversion was needed, so the caller's array stays
+        # independent of the model.
+        if np.may_share_memory(converted, value):
+            converted = converted.copy()
+        checked.append(converted)
     return checked
 
 
@@ -337,7 +441,7 @@ def check_masks(masks, n_samples, sizes, p, name="masks"):
         if mask is None:
             checked.append(None)
             continue
-        mask = np.asarray(mask)
+        mask = as_array(mask, f"{name}[{l}]")
         if mask.dtype != np.bool_:
             raise TypeError(
                 f"{name}[{l}] must be a boolean array, got dtype {mask.dtype}"
@@ -424,7 +528,7 @@ def as_targets(Y, n_samples, n_out, output, dtype, name="Y"):
     1-D integer class indices in [0, n_out). Softmax rows must be non-negative and
     sum to 1, logistic targets must lie in [0, 1].
     """
-    Y = np.asarray(Y)
+    Y = as_array(Y, name)
     check_real_dtype(Y, name)
     if Y.ndim == 1 and Y.shape[0] != n_samples:
         raise ValueError(
@@ -446,8 +550,7 @@ def as_targets(Y, n_samples, n_out, output, dtype, name="Y"):
             f"{name} must have shape ({n_samples}, {n_out}) to match X and the output "
             f"layer, got {Y.shape}{hint}"
         )
-    Y = np.ascontiguousarray(Y, dtype=dtype)
-    check_finite(Y, name)
+    Y = as_finite_array(Y, dtype, name)
     _check_target_range(Y, output, name)
     return Y
 

@@ -29,6 +29,7 @@ from ._validation import (
     check_masks,
     check_network_settings,
     check_orders,
+    check_path,
     check_sgd_options,
 )
 
@@ -795,6 +796,7 @@ class MLP:
 
     def save(self, path):
         """Write settings, parameters, velocities and epoch to exactly `path` (.npz)."""
+        check_path(path)
         arrays = {
             "format_version": np.int64(FORMAT_VERSION),
             "sizes": np.array(self._sizes, dtype=np.int64),
@@ -818,6 +820,7 @@ class MLP:
     @classmethod
     def load(cls, path):
         """Return the model stored by `save` at `path`."""
+        check_path(path)
         with np.load(path, allow_pickle=False) as data:
             if "format_version" not in data.files:
                 raise ValueError(
