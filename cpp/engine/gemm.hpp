@@ -39,9 +39,12 @@ constexpr Index kMaxNC = 1024;
 // Products with fewer multiply-adds than this skip packing: copying the panels
 // would cost about as much as the arithmetic.
 constexpr Index kMinPackedFlops = 16 * 16 * 16;
-// Products with fewer multiply-adds than this run on one thread: 2^21 is about
-// 15 us at 250 GFLOP/s, several times the cost of starting a team and the two
-// barriers of each k block.
+// Products with fewer multiply-adds than this per k block run on one thread:
+// each k block of the packed path costs two barriers, and 2^21 multiply-adds
+// (about 8 us on one core at 250 GFLOP/s) is where two threads began to win in
+// training measurements on a 2-core AVX-512 machine (bench/run.py): at batch 32
+// the first layer's 784-deep forward product (4 blocks of 1.6 M) ran slower on
+// two threads than on one.
 constexpr Index kMinParallelFlops = Index(1) << 21;
 
 // Outputs per block of the dot-product kernel: 8 independent sums keep two FMA
@@ -248,7 +251,8 @@ void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Ind
   g.A_packed = A_buffer.data();
   g.B_packed = B_buffer.data();
 
-  if (n_threads > 1 && m * n * k >= kMinParallelFlops) {
+  const Index k_blocks = (k + g.kc - 1) / g.kc;
+  if (n_threads > 1 && m * n * k / k_blocks >= kMinParallelFlops) {
 #pragma omp parallel num_threads(n_threads)
     gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
   } else {
