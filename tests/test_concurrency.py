@@ -43,7 +43,7 @@ def test_forked_child_trains_and_predicts():
     assert queue.get(timeout=5) == (2000, 5)
 
 
-def test_fit_from_two_threads_on_one_model_is_rejected():
+def test_fit_from_second_thread_rejected():
     X, y = _problem(n=20000, n_in=100, n_out=10)
     net = fastmlp.MLP([100, 256, 10], seed=0)
     started = threading.Event()

@@ -39,12 +39,11 @@ constexpr Index kMaxNC = 1024;
 // Products with fewer multiply-adds than this skip packing: copying the panels
 // would cost about as much as the arithmetic.
 constexpr Index kMinPackedFlops = 16 * 16 * 16;
-// Products with fewer multiply-adds than this per k block run on one thread:
-// each k block of the packed path costs two barriers, and 2^21 multiply-adds
-// (about 8 us on one core at 250 GFLOP/s) is where two threads began to win in
-// training measurements on a 2-core AVX-512 machine (bench/run.py): at batch 32
-// the first layer's 784-deep forward product (4 blocks of 1.6 M) ran slower on
-// two threads than on one.
+// Products with fewer multiply-adds than this per k block run on one thread,
+// because each k block of the packed path costs two barriers. 2^21
+// multiply-adds take about 8 us on one core at 250 GFLOP/s. In training on a
+// 2-core AVX-512 machine, smaller blocks ran slower on two threads: at batch 32
+// the first layer's 784-deep forward product has 4 blocks of 1.6 M.
 constexpr Index kMinParallelFlops = Index(1) << 21;
 
 // Outputs per block of the dot-product kernel: 8 independent sums keep two FMA

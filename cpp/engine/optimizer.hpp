@@ -81,7 +81,7 @@ void sgd_update(const T* g, T* w, T* v, Index count, const SgdStep& step, T l1, 
 }
 
 // sgd_update over the rows of a (rows, cols) weight matrix, threads owning whole
-// rows. Returns in sums the penalty sums of the weights before the update; the
+// rows. Returns in sums the penalty sums of the weights before the update. The
 // per-row sums land in row_sums (2 * rows) and are added in row order, so the
 // result does not depend on the thread count.
 template <typename T>
