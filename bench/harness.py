@@ -148,9 +148,9 @@ def time_interleaved(runs, repeats, target_seconds):
     for _ in range(repeats):
         for name, run in runs.items():
             # Idle first, so that the previous contender's worker threads stop
-            # spinning before this one starts: OpenBLAS's spin for about 2^28
-            # cycles (under 0.1 s) after their last job, GNU OpenMP's for a few
-            # hundred thousand iterations, and meanwhile they take cores.
+            # spinning before this one starts. OpenBLAS and GNU OpenMP workers
+            # busy-wait for a while after their last job and take cores
+            # meanwhile. 0.15 s is an estimate, not a measured spin time.
             time.sleep(SETTLE_SECONDS)
             done, elapsed, faults = time_call(run, units[name])
             measurement = measurements.setdefault(name, Measurement(done))

@@ -57,8 +57,8 @@ inline int resolve_threads(int n_threads) {
 }
 
 // Elementwise loops shorter than this run on one thread. A loop of 2^17 floats
-// takes about 10-40 us; starting a team and joining it costs a few
-// microseconds on an idle machine and far more when another process holds a
+// takes an estimated 10-40 us, and starting a team and joining it costs a few
+// microseconds on an idle machine and far more when another process uses a
 // core, so shorter loops are not worth splitting.
 constexpr Index kMinParallelElements = 1 << 17;
 

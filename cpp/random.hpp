@@ -20,7 +20,7 @@ inline std::uint64_t mix64(std::uint64_t x) {
   return x;
 }
 
-// What a stream of draws is used for; part of the key so streams never overlap.
+// The purpose of a stream of draws. It is part of the key, so streams never overlap.
 enum class Stream : std::uint64_t { kInit = 1, kShuffle = 2, kDropout = 3 };
 
 // Derives the key of one stream from the seed and up to three coordinates

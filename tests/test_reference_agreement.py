@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("isa")
 
 TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
 
-# Widths 1 and odd sizes run the SIMD tails; (300, 130, 9) with 300 rows is
+# Widths 1 and odd sizes run the SIMD tails. (300, 130, 9) with 300 rows is
 # large enough for the packed GEMM path with more than one k block.
 SHAPES = [
     (1, 1),

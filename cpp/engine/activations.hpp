@@ -42,7 +42,7 @@ T activation_derivative(T z) {
   if constexpr (kind == Activation::kRelu) return z > 0 ? T(1) : T(0);
 }
 
-// Z (n, width) += b, then A = phi(Z) * D, where D (n, width) holds each unit's
+// Z (n, width) += b, then A = phi(Z) * D, where D (n, width) contains each unit's
 // dropout scale (0 or 1 / (1 - p)) or is null when nothing is dropped. Rows are
 // independent, so threads split them.
 template <Activation kind, typename T>
@@ -81,7 +81,7 @@ void bias_activation_forward(Activation activation, const T* b, const T* D, T* Z
   }
 }
 
-// dZ = dA * D * phi'(Z), in place on a buffer that holds dA on entry; D as in
+// dZ = dA * D * phi'(Z), in place on a buffer that contains dA on entry; D as in
 // bias_activation_forward. Overwrites.
 template <Activation kind, typename T>
 void activation_backward_elements(const T* Z, const T* D, T* dZ, Index count,

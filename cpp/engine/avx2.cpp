@@ -1,4 +1,4 @@
-// The AVX2 build of the engine, with FMA. Its micro-kernel holds a 6 x 16 float
+// The AVX2 build of the engine, with FMA. Its micro-kernel keeps a 6 x 16 float
 // (6 x 8 double) tile in 12 ymm accumulators: with two B vectors and a broadcast
 // that is 15 of the 16 registers.
 // Every standard header the engine uses comes first, compiled for the baseline

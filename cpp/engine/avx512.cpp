@@ -1,4 +1,4 @@
-// The AVX-512 build of the engine. Its micro-kernel holds a 12 x 32 float
+// The AVX-512 build of the engine. Its micro-kernel keeps a 12 x 32 float
 // (12 x 16 double) tile in 24 zmm accumulators: with two B vectors and a
 // broadcast that is 27 of the 32 registers, and 24 independent FMA chains keep
 // two FMA pipes of latency 4 busy.
@@ -116,8 +116,8 @@ inline void transpose_16x16(const __m512 (&r)[16], __m512 (&t)[16]) {
   }
 }
 
-// Float panels are packed 16 x 16 blocks at a time; measured on the training
-// benchmark, the scalar transpose took about a fifth of the GEMM time.
+// Float panels are packed 16 x 16 blocks at a time, because the scalar
+// transpose took about a fifth of the GEMM time in the training benchmark.
 template <>
 struct TransposePacker<float> {
   static Index pack(const float* base, Index stride, Index kc, Index valid, Index width,

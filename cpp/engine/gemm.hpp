@@ -29,7 +29,7 @@ struct MicroKernel;
 // Block sizes of the packed path, as upper limits: each dimension is split into
 // blocks of equal size no larger than these (784 = 4 x 196, not 3 x 256 + 16), so
 // no block is a sliver. With 12 x 32 float tiles, one A panel (12 x 256 floats,
-// 12 KiB) stays in a 32-48 KiB L1 cache while B panels stream from L2; the
+// 12 KiB) stays in a 32-48 KiB L1 cache while B panels stream from L2. The
 // B block (256 x 1024 floats at most, 1 MiB) is read from L2 or L3 once per A
 // panel.
 constexpr Index kMaxKC = 256;

@@ -80,6 +80,18 @@ void sgd_update(const T* g, T* w, T* v, Index count, const SgdStep& step, T l1, 
   }
 }
 
+// sums[0..1] = the per-row penalty sums in row_sums (2 per row), added in row
+// order so that the result does not depend on the thread count; 0 without sums.
+inline void add_row_sums(const double* row_sums, Index rows, bool with_sums,
+                         double* sums) {
+  sums[0] = sums[1] = 0;
+  if (!with_sums) return;
+  for (Index r = 0; r < rows; ++r) {
+    sums[0] += row_sums[2 * r];
+    sums[1] += row_sums[2 * r + 1];
+  }
+}
+
 // sgd_update over the rows of a (rows, cols) weight matrix, threads owning whole
 // rows. Returns in sums the penalty sums of the weights before the update. The
 // per-row sums land in row_sums (2 * rows) and are added in row order, so the
@@ -97,16 +109,11 @@ void sgd_update_matrix(const T* dW, T* W, T* vW, Index rows, Index cols,
                  with_sums, row_sums + 2 * r);
     }
   });
-  sums[0] = sums[1] = 0;
-  if (!with_sums) return;
-  for (Index r = 0; r < rows; ++r) {
-    sums[0] += row_sums[2 * r];
-    sums[1] += row_sums[2 * r + 1];
-  }
+  add_row_sums(row_sums, rows, with_sums, sums);
 }
 
 // Batches of at most this many rows update W straight from dZ and A without
-// forming dW: for one row the update is a rank-1 axpy per unit, and skipping the
+// forming dW. For one row the update is a rank-1 axpy per unit, and skipping the
 // dW buffer saves a write and a read of every weight.
 constexpr Index kMaxFusedUpdateRows = 8;
 
@@ -118,9 +125,9 @@ void sgd_update_outer(const T* dZ, const T* A, T* W, T* vW, Index rows, Index co
                       Index n, const SgdStep& step, double* row_sums, double* sums,
                       int n_threads) {
   const bool with_sums = step.l1 != 0 || step.l2 != 0;
-  // One-sample steps come every few tens of microseconds; a team for each of
-  // them sped training up by a third in some runs and halved it in others (the
-  // waiting thread had gone to sleep), so small batches update on one thread.
+  // One-sample steps come every few tens of microseconds. A team for each step
+  // sped training up by a third in some runs and halved it in others, when the
+  // waiting thread had gone to sleep, so small batches update on one thread.
   const int threads = rows * cols * n >= 8 * kMinParallelElements ? n_threads : 1;
   for_each_chunk(rows, threads, [&](Index begin, Index end) {
     thread_local Buffer<T> gradient_row;
@@ -139,12 +146,7 @@ void sgd_update_outer(const T* dZ, const T* A, T* W, T* vW, Index rows, Index co
                  row_sums + 2 * r);
     }
   });
-  sums[0] = sums[1] = 0;
-  if (!with_sums) return;
-  for (Index r = 0; r < rows; ++r) {
-    sums[0] += row_sums[2 * r];
-    sums[1] += row_sums[2 * r + 1];
-  }
+  add_row_sums(row_sums, rows, with_sums, sums);
 }
 
 FASTMLP_ENGINE_END

@@ -2,7 +2,7 @@
 //
 // Layer l (0-based) maps sizes[l] inputs to sizes[l + 1] outputs:
 // Z_l = A_l W_l^T + b_l, A_{l+1} = phi(Z_l) * D_{l+1}, where A_0 is the batch
-// (times D_0 when the input is dropped out) and D holds dropout scales.
+// (times D_0 when the input is dropped out) and D contains dropout scales.
 #pragma once
 
 #include <algorithm>
@@ -24,7 +24,7 @@ struct Workspace {
   std::vector<Buffer<T>> A;   // A[l] (rows, sizes[l]); A[0] is the batch copy
   std::vector<Buffer<T>> Z;   // Z[l] (rows, sizes[l + 1])
   std::vector<Buffer<T>> D;   // D[l] (rows, sizes[l]): dropout scales of A[l]
-  std::vector<Buffer<T>> dZ;  // dZ[l] (rows, sizes[l + 1]); also holds dA of layer l + 1
+  std::vector<Buffer<T>> dZ;  // dZ[l] (rows, sizes[l + 1]); also stores dA of layer l + 1
   std::vector<Buffer<T>> dW, db;
   std::vector<const T*> inputs;  // the A_l each layer read in the last forward pass
   Buffer<T> Y;                   // (rows, n_out): the batch's targets
@@ -73,7 +73,7 @@ void reserve(const Model<T>& model, Workspace<T>& ws, Index rows, bool training 
 // be ws.A[0] or the caller's data. D[l] (null: not dropped) scales A[l] for
 // l >= 1; the caller applies D[0] to X. With targets Y (n, n_out) it also fills
 // ws.row_loss and ws.dZ of the last layer with (Y_hat - Y) / n and returns the
-// mean loss; without, it returns 0. Y_hat lands in ws.Y_hat.
+// mean loss. Without targets it returns 0. Y_hat lands in ws.Y_hat.
 template <typename T>
 double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
                const std::vector<const T*>& D, Index n, int n_threads) {

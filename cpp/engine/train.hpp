@@ -142,10 +142,10 @@ inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t ba
 // consecutive slices of each epoch's order; the last, partial batch is kept. The
 // epoch counter of the network keys shuffling and dropout and persists, so
 // fit(a) then fit(b) equals fit(a + b). When stop_requested returns true the
-// current batch finishes and fit returns, leaving a consistent model. When the
-// loss of a batch or a weight at the end of an epoch is NaN or infinite, the
-// model is restored to its state at the start of that epoch (parameters,
-// velocities and epoch counter) and std::runtime_error is thrown.
+// current batch finishes and fit returns, leaving a consistent model. A NaN or
+// infinite batch loss, or weight at the end of an epoch, restores the model to
+// the start of that epoch (parameters, velocities and epoch counter). Then fit
+// throws std::runtime_error.
 template <typename T>
 FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions& options,
               const FitHooks& hooks, int n_threads) {

@@ -446,7 +446,7 @@ class MLP:
     def save(self, path):
         """Write the model to ``path`` (exactly that name) as a NumPy ``.npz`` file.
 
-        The file holds a format version, every setting, the weights, biases,
+        The file contains a format version, every setting, the weights, biases,
         momentum velocities and the epoch counter. ``path`` must be a str or
         os.PathLike, and any other type raises TypeError.
         """

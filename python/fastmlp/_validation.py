@@ -33,7 +33,7 @@ MAX_THREADS = 2**31 - 1
 
 
 def check_real_dtype(array, name):
-    """Raise TypeError unless the array holds real numbers."""
+    """Raise TypeError unless the array contains real numbers."""
     if array.dtype.kind not in _REAL_KINDS:
         raise TypeError(
             f"{name} must hold real numbers, got an array of dtype {array.dtype}; "
