@@ -163,3 +163,15 @@ def test_cli_demo_divergence_prints_one_line():
     assert len(message) == 1, result.stderr
     assert message[0].startswith("error: SGD diverged in epoch 1 with learning rate")
     assert message[0].endswith("lower --learning-rate")
+
+
+def test_cli_demo_reaches_accuracy():
+    # The README's main command, with its defaults, must reach 0.97 test
+    # accuracy on the held-out digits.
+    result = run_fastmlp("demo")
+
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"test accuracy: ([0-9.]+)", result.stdout)
+    assert match is not None, result.stdout
+    assert float(match.group(1)) >= 0.97
+    assert "samples/s" in result.stdout
