@@ -11,12 +11,32 @@
 
 namespace fastmlp {
 
-// Hyperparameters of one SGD step; l1 and l2 are already scaled as the caller
+// The update rule of a training run. Each keeps its own state in the model.
+enum class Optimizer { kSgd, kRmsprop, kAdam };
+
+inline const char* optimizer_name(Optimizer optimizer) {
+  switch (optimizer) {
+    case Optimizer::kSgd:
+      return "sgd";
+    case Optimizer::kRmsprop:
+      return "rmsprop";
+    case Optimizer::kAdam:
+      return "adam";
+  }
+  return "unknown";
+}
+
+// Hyperparameters of one update step. l1 and l2 are already scaled as the caller
 // wants (scikit-learn's estimators divide them by the batch's row count).
-struct SgdStep {
+struct StepOptions {
+  Optimizer optimizer = Optimizer::kSgd;
   double learning_rate = 0.1;
-  double momentum = 0.0;
-  bool nesterov = false;
+  double momentum = 0.0;  // SGD only
+  bool nesterov = false;  // SGD only
+  double beta_1 = 0.9;    // Adam: decay of the first moment
+  double beta_2 = 0.999;  // Adam: decay of the second moment
+  double rho = 0.99;      // RMSprop: decay of the mean square (PyTorch's alpha)
+  double epsilon = 1e-8;  // Adam and RMSprop: added to the root of the second moment
   double l1 = 0.0;
   double l2 = 0.0;
 };
@@ -24,7 +44,7 @@ struct SgdStep {
 struct FitOptions {
   Index epochs = 10;
   Index batch_size = 32;
-  SgdStep step;
+  StepOptions step;
   // Divide l1 and l2 by the batch's row count, as scikit-learn scales alpha.
   bool scale_penalty_by_batch = false;
   std::vector<double> dropout;  // one drop probability per layer input (sizes - 1)
@@ -53,13 +73,28 @@ inline void check_fit_options(const FitOptions& options, Index n_layers) {
   if (options.batch_size < 1) {
     fail("batch_size must be a positive integer, got " + std::to_string(options.batch_size));
   }
-  const SgdStep& s = options.step;
+  const StepOptions& s = options.step;
   if (!(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
     fail("learning_rate must be a positive finite number, got " +
          std::to_string(s.learning_rate));
   }
   if (!(s.momentum >= 0 && s.momentum < 1)) {
     fail("momentum must be in [0, 1), got " + std::to_string(s.momentum));
+  }
+  if (s.momentum != 0 && s.optimizer != Optimizer::kSgd) {
+    fail("momentum applies to the 'sgd' optimizer only, got momentum=" +
+         std::to_string(s.momentum) + " with optimizer='" + optimizer_name(s.optimizer) +
+         "'; set momentum to 0");
+  }
+  if (!(s.beta_1 >= 0 && s.beta_1 < 1)) {
+    fail("beta_1 must be in [0, 1), got " + std::to_string(s.beta_1));
+  }
+  if (!(s.beta_2 >= 0 && s.beta_2 < 1)) {
+    fail("beta_2 must be in [0, 1), got " + std::to_string(s.beta_2));
+  }
+  if (!(s.rho >= 0 && s.rho < 1)) fail("rho must be in [0, 1), got " + std::to_string(s.rho));
+  if (!(s.epsilon > 0) || !std::isfinite(s.epsilon)) {
+    fail("epsilon must be a positive finite number, got " + std::to_string(s.epsilon));
   }
   if (!(s.l1 >= 0) || !std::isfinite(s.l1)) fail("l1 must be >= 0, got " + std::to_string(s.l1));
   if (!(s.l2 >= 0) || !std::isfinite(s.l2)) fail("l2 must be >= 0, got " + std::to_string(s.l2));

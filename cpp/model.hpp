@@ -1,4 +1,4 @@
-// A network's state: settings, parameters, momentum velocities and the epoch
+// A network's state: settings, parameters, optimizer state and the epoch
 // counter. Plain data shared by every instruction-set build of the engine.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "fit_options.hpp"
 #include "random.hpp"
 
 namespace fastmlp {
@@ -20,14 +21,21 @@ struct Layer {
   Index n_out = 0;
   Buffer<T> W;   // (n_out, n_in), row-major: one row per unit
   Buffer<T> b;   // (n_out)
-  Buffer<T> vW;  // momentum velocity of W
-  Buffer<T> vb;  // momentum velocity of b
+  Buffer<T> vW;  // SGD momentum velocity of W
+  Buffer<T> vb;  // SGD momentum velocity of b
+  // Adam's first (m) and second (v) moments and RMSprop's mean square (s), each
+  // shaped like W or b. They stay empty, meaning all zero, until the optimizer
+  // first runs, so a model trained by SGD holds no memory for them.
+  Buffer<T> adam_mW, adam_mb, adam_vW, adam_vb;
+  Buffer<T> rmsprop_sW, rmsprop_sb;
 };
 
-// A copy of every parameter and velocity, to restore a model after a failed epoch.
+// A copy of every parameter and all optimizer state, to restore a model after a
+// failed epoch.
 template <typename T>
 struct ParameterSnapshot {
-  std::vector<Buffer<T>> W, b, vW, vb;
+  std::vector<Layer<T>> layers;
+  std::uint64_t adam_step = 0;
 };
 
 template <typename T>
@@ -58,32 +66,62 @@ class Model {
   std::uint64_t seed() const { return seed_; }
   std::uint64_t epoch() const { return epoch_; }
   void set_epoch(std::uint64_t epoch) { epoch_ = epoch; }
+  // Adam's step count t, the exponent of its bias corrections.
+  std::uint64_t adam_step() const { return adam_step_; }
+  void set_adam_step(std::uint64_t step) { adam_step_ = step; }
   Layer<T>& layer(Index l) { return layers_[l]; }
   const Layer<T>& layer(Index l) const { return layers_[l]; }
 
-  // Copies the parameters and velocities into snapshot, reusing its buffers.
+  // Copies the parameters and optimizer state into snapshot, reusing its buffers.
   void save(ParameterSnapshot<T>& snapshot) const {
-    const std::size_t L = layers_.size();
-    snapshot.W.resize(L);
-    snapshot.b.resize(L);
-    snapshot.vW.resize(L);
-    snapshot.vb.resize(L);
-    for (std::size_t l = 0; l < L; ++l) {
-      snapshot.W[l] = layers_[l].W;
-      snapshot.b[l] = layers_[l].b;
-      snapshot.vW[l] = layers_[l].vW;
-      snapshot.vb[l] = layers_[l].vb;
+    snapshot.layers = layers_;
+    snapshot.adam_step = adam_step_;
+  }
+
+  // Puts back the parameters and optimizer state of a snapshot taken from this model.
+  void restore(const ParameterSnapshot<T>& snapshot) {
+    layers_ = snapshot.layers;
+    adam_step_ = snapshot.adam_step;
+  }
+
+  // Allocates the zero state of an optimizer that has not run yet. Buffers that
+  // already exist keep their values.
+  void allocate_state(Optimizer optimizer) {
+    const auto zeros = [](Buffer<T>& buffer, Index size) {
+      if (buffer.empty()) buffer.assign(size, T(0));
+    };
+    for (Layer<T>& layer : layers_) {
+      const Index count = layer.n_out * layer.n_in;
+      if (optimizer == Optimizer::kAdam) {
+        zeros(layer.adam_mW, count);
+        zeros(layer.adam_mb, layer.n_out);
+        zeros(layer.adam_vW, count);
+        zeros(layer.adam_vb, layer.n_out);
+      } else if (optimizer == Optimizer::kRmsprop) {
+        zeros(layer.rmsprop_sW, count);
+        zeros(layer.rmsprop_sb, layer.n_out);
+      }
     }
   }
 
-  // Puts back the parameters and velocities of a snapshot taken from this model.
-  void restore(const ParameterSnapshot<T>& snapshot) {
-    for (std::size_t l = 0; l < layers_.size(); ++l) {
-      layers_[l].W = snapshot.W[l];
-      layers_[l].b = snapshot.b[l];
-      layers_[l].vW = snapshot.vW[l];
-      layers_[l].vb = snapshot.vb[l];
+  // Whether the state of an optimizer has been allocated (SGD's always is).
+  bool has_state(Optimizer optimizer) const {
+    for (const Layer<T>& layer : layers_) {
+      switch (optimizer) {
+        case Optimizer::kSgd:
+          return true;
+        case Optimizer::kAdam:
+          if (!layer.adam_mW.empty() || !layer.adam_mb.empty() || !layer.adam_vW.empty() ||
+              !layer.adam_vb.empty()) {
+            return true;
+          }
+          break;
+        case Optimizer::kRmsprop:
+          if (!layer.rmsprop_sW.empty() || !layer.rmsprop_sb.empty()) return true;
+          break;
+      }
     }
+    return false;
   }
 
   // Whether every weight and bias is finite.
@@ -129,6 +167,7 @@ class Model {
   Output output_;
   std::uint64_t seed_;
   std::uint64_t epoch_ = 0;
+  std::uint64_t adam_step_ = 0;
   std::vector<Layer<T>> layers_;
 };
 

@@ -325,6 +325,12 @@ BAD_CALLS = {
     "shuffle": _fit_call(shuffle="yes"),
     "callback": _fit_call(callback=3),
     "penalty_scaling": _fit_call(penalty_scaling="sample"),
+    "optimizer": _fit_call(optimizer="lbfgs"),
+    "optimizer-momentum": _fit_call(optimizer="adam", momentum=0.9),
+    "beta_1": _fit_call(beta_1=1.0),
+    "beta_2-nan": _fit_call(beta_2=float("nan")),
+    "rho": _fit_call(rho=-0.5),
+    "epsilon": _fit_call(epsilon=0.0),
     "masks-no-dropout": _gradients_call(None, [None, MASK_1]),
     "masks-count": _gradients_call(0.5, [MASK_0]),
     "masks-array": _gradients_call(0.5, np.ones((2, 2, 5), dtype=bool)),
@@ -468,25 +474,33 @@ def test_same_bits_with_one_and_two_threads(dtype):
     np.testing.assert_array_equal(one.forward(X), two.forward(X))
 
 
+# Each optimizer once, with momentum for SGD, which has no other state.
+THREAD_OPTIMIZERS = {
+    "sgd": {"momentum": 0.9},
+    "rmsprop": {"optimizer": "rmsprop", "learning_rate": 0.001},
+    "adam": {"optimizer": "adam", "learning_rate": 0.001},
+}
+
+
 @pytest.mark.usefixtures("isa")
-def test_same_bits_with_threads_on_parallel_sizes():
+@pytest.mark.parametrize("optimizer", THREAD_OPTIMIZERS)
+def test_same_bits_with_threads_on_parallel_sizes(optimizer):
     # Large enough that the GEMMs, the elementwise loops and the update all
     # split over threads (each layer has at least 2^17 weights or activations).
     X, y = _data(n=1024, n_in=256, n_out=10)
+    options = dict(
+        epochs=2,
+        batch_size=512,
+        learning_rate=0.05,
+        dropout=[0.1, 0.2, 0.2],
+        l1=1e-5,
+        l2=1e-4,
+    )
+    options.update(THREAD_OPTIMIZERS[optimizer])
     results = []
     for n_threads in (1, 2, 3):
         net = fastmlp.MLP([256, 512, 256, 10], seed=4, n_threads=n_threads)
-        history = net.fit(
-            X,
-            y,
-            epochs=2,
-            batch_size=512,
-            learning_rate=0.05,
-            momentum=0.9,
-            dropout=[0.1, 0.2, 0.2],
-            l1=1e-5,
-            l2=1e-4,
-        )
+        history = net.fit(X, y, **options)
         results.append((history, _snapshot(net), net.forward(X)))
     for history, parameters, outputs in results[1:]:
         assert history == results[0][0]

@@ -36,6 +36,14 @@ fastmlp::Activation parse_activation(const std::string& name) {
                         name + "'");
 }
 
+fastmlp::Optimizer parse_optimizer(const std::string& name) {
+  if (name == "sgd") return fastmlp::Optimizer::kSgd;
+  if (name == "rmsprop") return fastmlp::Optimizer::kRmsprop;
+  if (name == "adam") return fastmlp::Optimizer::kAdam;
+  throw py::value_error("optimizer must be one of 'sgd', 'rmsprop', 'adam', got '" + name +
+                        "'");
+}
+
 fastmlp::Output parse_output(const std::string& name) {
   if (name == "softmax") return fastmlp::Output::kSoftmax;
   if (name == "logistic") return fastmlp::Output::kLogistic;
@@ -115,16 +123,32 @@ class PyNetwork {
     check_not_training("set the epoch of");
     net_.set_epoch(epoch);
   }
+  std::uint64_t adam_step() const { return net_.adam_step(); }
+  void set_adam_step(std::uint64_t step) {
+    check_not_training("set the Adam step count of");
+    net_.set_adam_step(step);
+  }
 
-  // Copies of one layer's parameter: which = "W", "b", "vW" or "vb".
+  // Whether the state arrays of an optimizer exist; they are allocated, as
+  // zeros, when it first trains the model or when one of them is set.
+  bool has_state(const std::string& optimizer) const {
+    return net_.has_state(parse_optimizer(optimizer));
+  }
+
+  // A copy of one layer's parameter or optimizer state array, named as in
+  // select. A state array that was never allocated reads as zeros.
   py::array_t<T> get_parameter(Index l, const std::string& which) const {
     check_not_training("read the parameters of");
     const fastmlp::Layer<T>& layer = layer_at(l);
     const auto& buffer = select(const_cast<fastmlp::Layer<T>&>(layer), which);
     std::vector<py::ssize_t> shape{layer.n_out};
-    if (which == "W" || which == "vW") shape.push_back(layer.n_in);
+    if (is_matrix(which)) shape.push_back(layer.n_in);
     py::array_t<T> out(shape);
-    std::copy(buffer.begin(), buffer.end(), out.mutable_data());
+    if (buffer.empty()) {
+      std::fill(out.mutable_data(), out.mutable_data() + out.size(), T(0));
+    } else {
+      std::copy(buffer.begin(), buffer.end(), out.mutable_data());
+    }
     return out;
   }
 
@@ -132,7 +156,7 @@ class PyNetwork {
     check_not_training("change the parameters of");
     fastmlp::Layer<T>& layer = layer_at(l);
     auto& buffer = select(layer, which);
-    const bool matrix = which == "W" || which == "vW";
+    const bool matrix = is_matrix(which);
     const bool ok = matrix ? value.ndim() == 2 && value.shape(0) == layer.n_out &&
                                  value.shape(1) == layer.n_in
                            : value.ndim() == 1 && value.shape(0) == layer.n_out;
@@ -143,7 +167,8 @@ class PyNetwork {
       throw py::value_error(which + " of layer " + std::to_string(l) + " must have shape " +
                             expected + ", got " + shape_of(value));
     }
-    std::copy(value.data(), value.data() + buffer.size(), buffer.begin());
+    buffer.resize(value.size());
+    std::copy(value.data(), value.data() + value.size(), buffer.begin());
   }
 
   Array<T> forward(const Array<T>& X, int n_threads) const {
@@ -205,15 +230,26 @@ class PyNetwork {
   // Returns (history, penalties): per epoch the loss and its penalty part. The
   // callback, if any, is called as callback(epoch, loss, penalty).
   py::tuple fit(const Array<T>& X, const Array<T>& Y, Index epochs, Index batch_size,
-                double learning_rate, double momentum, bool nesterov, double l1, double l2,
-                bool scale_penalty_by_batch, const std::vector<double>& dropout,
-                bool shuffle, const std::optional<py::function>& callback, int n_threads) {
+                const std::string& optimizer, double learning_rate, double momentum,
+                bool nesterov, double beta_1, double beta_2, double rho, double epsilon,
+                double l1, double l2, bool scale_penalty_by_batch,
+                const std::vector<double>& dropout, bool shuffle,
+                const std::optional<py::function>& callback, int n_threads) {
     check_matrix(X, "X", -1, net_.n_in());
     check_matrix(Y, "Y", X.shape(0), net_.n_out());
     fastmlp::FitOptions options;
     options.epochs = epochs;
     options.batch_size = batch_size;
-    options.step = {learning_rate, momentum, nesterov, l1, l2};
+    options.step.optimizer = parse_optimizer(optimizer);
+    options.step.learning_rate = learning_rate;
+    options.step.momentum = momentum;
+    options.step.nesterov = nesterov;
+    options.step.beta_1 = beta_1;
+    options.step.beta_2 = beta_2;
+    options.step.rho = rho;
+    options.step.epsilon = epsilon;
+    options.step.l1 = l1;
+    options.step.l2 = l2;
     options.scale_penalty_by_batch = scale_penalty_by_batch;
     options.dropout = dropout;
     options.shuffle = shuffle;
@@ -272,12 +308,28 @@ class PyNetwork {
     return const_cast<PyNetwork*>(this)->layer_at(l);
   }
 
+  // The array named `which`: a parameter ("W", "b"), SGD's velocities ("vW",
+  // "vb"), Adam's moments ("adam_mW", "adam_mb", "adam_vW", "adam_vb") or
+  // RMSprop's mean squares ("rmsprop_sW", "rmsprop_sb").
   static fastmlp::Buffer<T>& select(fastmlp::Layer<T>& layer, const std::string& which) {
     if (which == "W") return layer.W;
     if (which == "b") return layer.b;
     if (which == "vW") return layer.vW;
     if (which == "vb") return layer.vb;
-    throw py::value_error("parameter must be 'W', 'b', 'vW' or 'vb', got '" + which + "'");
+    if (which == "adam_mW") return layer.adam_mW;
+    if (which == "adam_mb") return layer.adam_mb;
+    if (which == "adam_vW") return layer.adam_vW;
+    if (which == "adam_vb") return layer.adam_vb;
+    if (which == "rmsprop_sW") return layer.rmsprop_sW;
+    if (which == "rmsprop_sb") return layer.rmsprop_sb;
+    throw py::value_error(
+        "parameter must be 'W', 'b', 'vW', 'vb', 'adam_mW', 'adam_mb', 'adam_vW', "
+        "'adam_vb', 'rmsprop_sW' or 'rmsprop_sb', got '" + which + "'");
+  }
+
+  // Whether the array named `which` is shaped like W rather than like b.
+  static bool is_matrix(const std::string& which) {
+    return !which.empty() && which.back() == 'W';
   }
 
   fastmlp::Model<T> net_;
@@ -295,21 +347,26 @@ void bind_network(py::module_& m, const char* name) {
       .def_property_readonly("seed", &PyNetwork<T>::seed)
       .def_property("epoch", &PyNetwork<T>::epoch, &PyNetwork<T>::set_epoch,
                     "Epochs trained so far; keys shuffling and dropout.")
+      .def_property("adam_step", &PyNetwork<T>::adam_step, &PyNetwork<T>::set_adam_step,
+                    "Adam updates taken so far: the t of its bias correction.")
+      .def("has_state", &PyNetwork<T>::has_state, py::arg("optimizer"),
+           "Return whether the state arrays of 'sgd', 'rmsprop' or 'adam' exist.")
       .def("get_parameter", &PyNetwork<T>::get_parameter, py::arg("layer"), py::arg("which"),
-           "Return a copy of W, b, vW or vb of one layer.")
+           "Return a copy of one layer's parameter or optimizer state array.")
       .def("set_parameter", &PyNetwork<T>::set_parameter, py::arg("layer"), py::arg("which"),
-           py::arg("value"), "Copy an array into W, b, vW or vb of one layer.")
+           py::arg("value"), "Copy an array into one layer's parameter or optimizer state.")
       .def("forward", &PyNetwork<T>::forward, py::arg("X"), py::arg("n_threads"),
            "Return the output activations for X (n, n_in).")
       .def("gradients", &PyNetwork<T>::gradients, py::arg("X"), py::arg("Y"),
            py::arg("masks"), py::arg("dropout"), py::arg("n_threads"),
            "Return (mean data loss, dW list, db list) for one batch.")
       .def("fit", &PyNetwork<T>::fit, py::arg("X"), py::arg("Y"), py::arg("epochs"),
-           py::arg("batch_size"), py::arg("learning_rate"), py::arg("momentum"),
-           py::arg("nesterov"), py::arg("l1"), py::arg("l2"),
+           py::arg("batch_size"), py::arg("optimizer"), py::arg("learning_rate"),
+           py::arg("momentum"), py::arg("nesterov"), py::arg("beta_1"), py::arg("beta_2"),
+           py::arg("rho"), py::arg("epsilon"), py::arg("l1"), py::arg("l2"),
            py::arg("scale_penalty_by_batch"), py::arg("dropout"), py::arg("shuffle"),
            py::arg("callback"), py::arg("n_threads"),
-           "Train by minibatch SGD; return per-epoch losses and their penalty parts.");
+           "Train by minibatch updates; return per-epoch losses and their penalty parts.");
 }
 
 py::array_t<std::int64_t> shuffle_order(std::uint64_t seed, std::uint64_t epoch, Index n) {

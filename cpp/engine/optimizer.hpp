@@ -1,8 +1,10 @@
-// Minibatch SGD with momentum or Nesterov momentum and L1/L2 penalties on weights.
+// Parameter updates of one minibatch step: SGD with momentum or Nesterov
+// momentum, RMSprop and Adam, each with L1/L2 penalties on weights.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "../common.hpp"
 #include "../fit_options.hpp"
@@ -18,12 +20,93 @@ T sign(T w) {
 
 enum class Momentum { kNone, kClassic, kNesterov };
 
-// The update loop for one momentum kind, with or without the penalty sums. Each
-// combination is its own loop: branches inside a vector loop would run every
-// path for every element.
+// The scalars of one update step, in the parameters' dtype. l1 and l2 are the
+// weights' penalties; biases are updated with 0 in their place.
+template <typename T>
+struct Step {
+  Optimizer optimizer = Optimizer::kSgd;
+  Momentum momentum = Momentum::kNone;
+  // The learning rate; for Adam, the bias-corrected rate lr_t of this step.
+  T eta = 0;
+  T mu = 0;
+  T beta_1 = 0, one_minus_beta_1 = 0, beta_2 = 0, one_minus_beta_2 = 0;
+  T rho = 0, one_minus_rho = 0;
+  T epsilon = 0;
+  T l1 = 0, l2 = 0;
+  // Whether l1 or l2 is nonzero, decided in double so that a penalty too small
+  // for float still reaches the history.
+  bool penalised = false;
+};
+
+// The step for options whose l1 and l2 are already scaled for the batch.
+// adam_step is Adam's t for this step, counted from 1. Adam's bias correction
+// lr_t = learning_rate sqrt(1 - beta_2^t) / (1 - beta_1^t) is computed in
+// double, in scikit-learn's order and with t converted to double as Python
+// converts scikit-learn's integer t, and then rounded to T.
+// NOTE: float32 models compute the whole update in float32. scikit-learn 1.9.1
+// computes lr_t m / (sqrt(v) + epsilon) in float64 from float32 moments and
+// rounds when adding, so its float32 results differ in the last bits.
+template <typename T>
+Step<T> make_step(const StepOptions& options, std::uint64_t adam_step) {
+  Step<T> step;
+  step.optimizer = options.optimizer;
+  double eta = options.learning_rate;
+  if (options.optimizer == Optimizer::kAdam) {
+    const double t = double(adam_step);
+    eta = options.learning_rate * std::sqrt(1.0 - std::pow(options.beta_2, t)) /
+          (1.0 - std::pow(options.beta_1, t));
+  }
+  step.eta = T(eta);
+  if (options.optimizer == Optimizer::kSgd && options.momentum != 0) {
+    step.momentum = options.nesterov ? Momentum::kNesterov : Momentum::kClassic;
+  }
+  step.mu = T(options.momentum);
+  step.beta_1 = T(options.beta_1);
+  step.one_minus_beta_1 = T(1.0 - options.beta_1);
+  step.beta_2 = T(options.beta_2);
+  step.one_minus_beta_2 = T(1.0 - options.beta_2);
+  step.rho = T(options.rho);
+  step.one_minus_rho = T(1.0 - options.rho);
+  step.epsilon = T(options.epsilon);
+  step.l1 = T(options.l1);
+  step.l2 = T(options.l2);
+  step.penalised = options.l1 != 0 || options.l2 != 0;
+  return step;
+}
+
+// Optimizer state of a run of parameters, each array shaped like them. Only the
+// arrays of the optimizer in use are read; the others may be null.
+template <typename T>
+struct State {
+  T* velocity = nullptr;  // SGD momentum
+  T* adam_m = nullptr;
+  T* adam_v = nullptr;
+  T* rmsprop_s = nullptr;
+
+  // The state of the parameters from `offset` on.
+  State at(Index offset) const {
+    const auto shift = [offset](T* p) { return p == nullptr ? p : p + offset; };
+    return {shift(velocity), shift(adam_m), shift(adam_v), shift(rmsprop_s)};
+  }
+};
+
+// Each loop below is one update rule, with or without the penalty sums, over
+// `count` parameters. Each combination is its own loop: branches inside a
+// vector loop would run every path for every element. The scalars are copied
+// into locals so that the stores to w cannot look as if they changed them.
+
+template <bool with_sums>
+inline void store_sums(double squares, double absolutes, double* sums) {
+  if constexpr (with_sums) {
+    sums[0] = squares;
+    sums[1] = absolutes;
+  }
+}
+
 template <Momentum kind, bool with_sums, typename T>
-void sgd_update_loop(const T* g, T* w, T* v, Index count, T eta, T mu, T l1, T l2,
-                     double* sums) {
+void sgd_loop(const T* g, T* w, T* v, Index count, const Step<T>& step, T l1, T l2,
+              double* sums) {
+  const T eta = step.eta, mu = step.mu;
   double squares = 0, absolutes = 0;
 #pragma omp simd reduction(+ : squares, absolutes)
   for (Index e = 0; e < count; ++e) {
@@ -45,38 +128,100 @@ void sgd_update_loop(const T* g, T* w, T* v, Index count, T eta, T mu, T l1, T l
       }
     }
   }
-  if constexpr (with_sums) {
-    sums[0] = squares;
-    sums[1] = absolutes;
+  store_sums<with_sums>(squares, absolutes, sums);
+}
+
+template <bool with_sums, typename T>
+void rmsprop_loop(const T* g, T* w, T* s, Index count, const Step<T>& step, T l1, T l2,
+                  double* sums) {
+  const T eta = step.eta, rho = step.rho, one_minus_rho = step.one_minus_rho;
+  const T epsilon = step.epsilon;
+  double squares = 0, absolutes = 0;
+#pragma omp simd reduction(+ : squares, absolutes)
+  for (Index e = 0; e < count; ++e) {
+    const T w_e = w[e];
+    if constexpr (with_sums) {
+      squares += double(w_e) * double(w_e);
+      absolutes += std::abs(double(w_e));
+    }
+    const T g_e = g[e] + l2 * w_e + l1 * sign(w_e);
+    const T s_e = rho * s[e] + one_minus_rho * (g_e * g_e);
+    s[e] = s_e;
+    w[e] = w_e - eta * g_e / (std::sqrt(s_e) + epsilon);
+  }
+  store_sums<with_sums>(squares, absolutes, sums);
+}
+
+template <bool with_sums, typename T>
+void adam_loop(const T* g, T* w, T* m, T* v, Index count, const Step<T>& step, T l1, T l2,
+               double* sums) {
+  const T eta = step.eta, epsilon = step.epsilon;
+  const T beta_1 = step.beta_1, one_minus_beta_1 = step.one_minus_beta_1;
+  const T beta_2 = step.beta_2, one_minus_beta_2 = step.one_minus_beta_2;
+  double squares = 0, absolutes = 0;
+#pragma omp simd reduction(+ : squares, absolutes)
+  for (Index e = 0; e < count; ++e) {
+    const T w_e = w[e];
+    if constexpr (with_sums) {
+      squares += double(w_e) * double(w_e);
+      absolutes += std::abs(double(w_e));
+    }
+    const T g_e = g[e] + l2 * w_e + l1 * sign(w_e);
+    const T m_e = beta_1 * m[e] + one_minus_beta_1 * g_e;
+    const T v_e = beta_2 * v[e] + one_minus_beta_2 * (g_e * g_e);
+    m[e] = m_e;
+    v[e] = v_e;
+    w[e] = w_e - eta * m_e / (std::sqrt(v_e) + epsilon);
+  }
+  store_sums<with_sums>(squares, absolutes, sums);
+}
+
+template <bool with_sums, typename T>
+void update_loop(const T* g, T* w, const State<T>& state, Index count, const Step<T>& step,
+                 T l1, T l2, double* sums) {
+  switch (step.optimizer) {
+    case Optimizer::kSgd:
+      switch (step.momentum) {
+        case Momentum::kNone:
+          sgd_loop<Momentum::kNone, with_sums>(g, w, state.velocity, count, step, l1, l2,
+                                               sums);
+          return;
+        case Momentum::kClassic:
+          sgd_loop<Momentum::kClassic, with_sums>(g, w, state.velocity, count, step, l1, l2,
+                                                  sums);
+          return;
+        case Momentum::kNesterov:
+          sgd_loop<Momentum::kNesterov, with_sums>(g, w, state.velocity, count, step, l1,
+                                                   l2, sums);
+          return;
+      }
+      return;
+    case Optimizer::kRmsprop:
+      rmsprop_loop<with_sums>(g, w, state.rmsprop_s, count, step, l1, l2, sums);
+      return;
+    case Optimizer::kAdam:
+      adam_loop<with_sums>(g, w, state.adam_m, state.adam_v, count, step, l1, l2, sums);
+      return;
   }
 }
 
-template <Momentum kind, typename T>
-void sgd_update_kind(const T* g, T* w, T* v, Index count, T eta, T mu, T l1, T l2,
-                     bool with_sums, double* sums) {
-  if (with_sums) {
-    sgd_update_loop<kind, true>(g, w, v, count, eta, mu, l1, l2, sums);
-  } else {
-    sgd_update_loop<kind, false>(g, w, v, count, eta, mu, l1, l2, sums);
-  }
-}
-
-// One update of `count` parameters from their gradient g (penalties excluded):
-// g' = g + l2 w + l1 sign(w); plain: w -= eta g'; momentum: v = mu v - eta g',
-// w += v; Nesterov: v = mu v - eta g', w += mu v - eta g'. With momentum 0 the
-// velocity is left untouched. l1 = l2 = 0 for biases. With with_sums, returns
-// in sums[0..1] sum(w^2) and sum(|w|) of the weights before the update, in
-// double, read in the same pass that updates w.
+// One update of `count` parameters w from their data-loss gradient g. Every
+// rule first adds the penalties, g' = g + l2 w + l1 sign(w), and then steps:
+//   SGD:      w -= eta g'. With momentum v = mu v - eta g' and w += v, or with
+//             Nesterov momentum w += mu v - eta g'. Momentum 0 leaves v alone.
+//   RMSprop:  s = rho s + (1 - rho) g'^2 and w -= eta g' / (sqrt(s) + epsilon).
+//   Adam:     m = beta_1 m + (1 - beta_1) g', v = beta_2 v + (1 - beta_2) g'^2
+//             and w -= lr_t m / (sqrt(v) + epsilon), with lr_t from make_step.
+// Pass l1 = l2 = 0 for biases. With with_sums, returns in sums[0..1] sum(w^2)
+// and sum(|w|) of the weights before the update, in double, read in the same
+// pass that updates w.
 template <typename T>
-void sgd_update(const T* g, T* w, T* v, Index count, const SgdStep& step, T l1, T l2,
-                bool with_sums = false, double* sums = nullptr) {
-  const T eta = T(step.learning_rate), mu = T(step.momentum);
-  if (step.momentum == 0.0) {
-    sgd_update_kind<Momentum::kNone>(g, w, v, count, eta, mu, l1, l2, with_sums, sums);
-  } else if (step.nesterov) {
-    sgd_update_kind<Momentum::kNesterov>(g, w, v, count, eta, mu, l1, l2, with_sums, sums);
+void update(const T* g, T* w, const State<T>& state, Index count, const Step<T>& step, T l1,
+            T l2, bool with_sums = false, double* sums = nullptr) {
+  if (with_sums) {
+    update_loop<true>(g, w, state, count, step, l1, l2, sums);
   } else {
-    sgd_update_kind<Momentum::kClassic>(g, w, v, count, eta, mu, l1, l2, with_sums, sums);
+    update_loop<false>(g, w, state, count, step, l1, l2, sums);
   }
 }
 
@@ -92,21 +237,20 @@ inline void add_row_sums(const double* row_sums, Index rows, bool with_sums,
   }
 }
 
-// sgd_update over the rows of a (rows, cols) weight matrix, threads owning whole
-// rows. Returns in sums the penalty sums of the weights before the update. The
-// per-row sums land in row_sums (2 * rows) and are added in row order, so the
-// result does not depend on the thread count.
+// update over the rows of a (rows, cols) weight matrix W from its gradient dW,
+// threads owning whole rows. Returns in sums the penalty sums of the weights
+// before the update. The per-row sums land in row_sums (2 * rows) and are added
+// in row order, so the result does not depend on the thread count.
 template <typename T>
-void sgd_update_matrix(const T* dW, T* W, T* vW, Index rows, Index cols,
-                       const SgdStep& step, double* row_sums, double* sums,
-                       int n_threads) {
+void update_matrix(const T* dW, T* W, const State<T>& state, Index rows, Index cols,
+                   const Step<T>& step, double* row_sums, double* sums, int n_threads) {
   // The sums only enter the history through l1 and l2, so skip them when both are 0.
-  const bool with_sums = step.l1 != 0 || step.l2 != 0;
+  const bool with_sums = step.penalised;
   for_each_chunk(rows, threads_for(rows * cols, n_threads), [&](Index begin, Index end) {
     for (Index r = begin; r < end; ++r) {
       const Index offset = r * cols;
-      sgd_update(dW + offset, W + offset, vW + offset, cols, step, T(step.l1), T(step.l2),
-                 with_sums, row_sums + 2 * r);
+      update(dW + offset, W + offset, state.at(offset), cols, step, step.l1, step.l2,
+             with_sums, row_sums + 2 * r);
     }
   });
   add_row_sums(row_sums, rows, with_sums, sums);
@@ -117,14 +261,14 @@ void sgd_update_matrix(const T* dW, T* W, T* vW, Index rows, Index cols,
 // dW buffer saves a write and a read of every weight.
 constexpr Index kMaxFusedUpdateRows = 8;
 
-// sgd_update_matrix for the gradient dW = dZ^T A of a small batch, computed one
-// row at a time into a scratch row: dZ (n, rows), A (n, cols), W (rows, cols).
-// Each gradient row is summed over the batch rows in order.
+// update_matrix for the gradient dW = dZ^T A of a small batch, computed one row
+// at a time into a scratch row: dZ (n, rows), A (n, cols), W (rows, cols). Each
+// gradient row is summed over the batch rows in order.
 template <typename T>
-void sgd_update_outer(const T* dZ, const T* A, T* W, T* vW, Index rows, Index cols,
-                      Index n, const SgdStep& step, double* row_sums, double* sums,
-                      int n_threads) {
-  const bool with_sums = step.l1 != 0 || step.l2 != 0;
+void update_outer(const T* dZ, const T* A, T* W, const State<T>& state, Index rows,
+                  Index cols, Index n, const Step<T>& step, double* row_sums, double* sums,
+                  int n_threads) {
+  const bool with_sums = step.penalised;
   // One-sample steps come every few tens of microseconds. A team for each step
   // sped training up by a third in some runs and halved it in others, when the
   // waiting thread had gone to sleep, so small batches update on one thread.
@@ -142,8 +286,8 @@ void sgd_update_outer(const T* dZ, const T* A, T* W, T* vW, Index rows, Index co
         for (Index j = 0; j < cols; ++j) g[j] += dz * a_i[j];
       }
       const Index offset = r * cols;
-      sgd_update(g, W + offset, vW + offset, cols, step, T(step.l1), T(step.l2), with_sums,
-                 row_sums + 2 * r);
+      update(g, W + offset, state.at(offset), cols, step, step.l1, step.l2, with_sums,
+             row_sums + 2 * r);
     }
   });
   add_row_sums(row_sums, rows, with_sums, sums);

@@ -1,5 +1,6 @@
-// Gradients of a batch and the training loop: epochs of minibatch SGD over the
-// whole data set in one call, so Python never loops over batches.
+// Gradients of a batch and the training loop: epochs of minibatch updates (SGD,
+// RMSprop or Adam) over the whole data set in one call, so Python never loops
+// over batches.
 #pragma once
 
 #include <algorithm>
@@ -63,8 +64,21 @@ struct BatchLoss {
   bool finite = true;  // false: the loss was NaN or infinite and nothing was updated
 };
 
-// One SGD step on the batch whose rows are X (rows, n_in) and Y (rows, n_out),
-// already gathered; X may be ws.A[0]. Dropout masks are keyed by (epoch, batch).
+// The optimizer state of a layer's weights, and of its biases.
+template <typename T>
+State<T> weight_state(Layer<T>& layer) {
+  return {layer.vW.data(), layer.adam_mW.data(), layer.adam_vW.data(),
+          layer.rmsprop_sW.data()};
+}
+template <typename T>
+State<T> bias_state(Layer<T>& layer) {
+  return {layer.vb.data(), layer.adam_mb.data(), layer.adam_vb.data(),
+          layer.rmsprop_sb.data()};
+}
+
+// One update step on the batch whose rows are X (rows, n_in) and Y (rows,
+// n_out), already gathered; X may be ws.A[0]. Dropout masks are keyed by
+// (epoch, batch). Adam's step count advances only when the loss is finite.
 template <typename T>
 BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y, Index rows,
                    const FitOptions& options, std::uint64_t epoch, std::uint64_t batch,
@@ -85,11 +99,13 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
   const double loss = forward(model, ws, X, Y, D, rows, n_threads);
   if (!std::isfinite(loss)) return {loss, 0.0, false};
 
-  SgdStep step = options.step;
+  StepOptions step_options = options.step;
   if (options.scale_penalty_by_batch) {
-    step.l1 /= double(rows);
-    step.l2 /= double(rows);
+    step_options.l1 /= double(rows);
+    step_options.l2 /= double(rows);
   }
+  if (step_options.optimizer == Optimizer::kAdam) model.set_adam_step(model.adam_step() + 1);
+  const Step<T> step = make_step<T>(step_options, model.adam_step());
   double penalty = 0;
   const bool fused = rows <= kMaxFusedUpdateRows;
   for (Index l = model.n_layers() - 1; l >= 0; --l) {
@@ -98,16 +114,14 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     Layer<T>& layer = model.layer(l);
     double sums[2];
     if (fused) {
-      sgd_update_outer(ws.dZ[l].data(), ws.inputs[l], layer.W.data(), layer.vW.data(),
-                       layer.n_out, layer.n_in, rows, step, ws.row_sums.data(), sums,
-                       n_threads);
+      update_outer(ws.dZ[l].data(), ws.inputs[l], layer.W.data(), weight_state(layer),
+                   layer.n_out, layer.n_in, rows, step, ws.row_sums.data(), sums, n_threads);
     } else {
-      sgd_update_matrix(ws.dW[l].data(), layer.W.data(), layer.vW.data(), layer.n_out,
-                        layer.n_in, step, ws.row_sums.data(), sums, n_threads);
+      update_matrix(ws.dW[l].data(), layer.W.data(), weight_state(layer), layer.n_out,
+                    layer.n_in, step, ws.row_sums.data(), sums, n_threads);
     }
-    penalty += 0.5 * step.l2 * sums[0] + step.l1 * sums[1];
-    sgd_update(ws.db[l].data(), layer.b.data(), layer.vb.data(), layer.n_out, step, T(0),
-               T(0));
+    penalty += 0.5 * step_options.l2 * sums[0] + step_options.l1 * sums[1];
+    update(ws.db[l].data(), layer.b.data(), bias_state(layer), layer.n_out, step, T(0), T(0));
   }
   return {loss, penalty};
 }
@@ -140,12 +154,12 @@ inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t ba
 
 // Trains on X (n, n_in) and Y (n, n_out) for options.epochs epochs. Batches are
 // consecutive slices of each epoch's order; the last, partial batch is kept. The
-// epoch counter of the network keys shuffling and dropout and persists, so
-// fit(a) then fit(b) equals fit(a + b). When stop_requested returns true the
-// current batch finishes and fit returns, leaving a consistent model. A NaN or
-// infinite batch loss, or weight at the end of an epoch, restores the model to
-// the start of that epoch (parameters, velocities and epoch counter). Then fit
-// throws std::runtime_error.
+// epoch counter of the network keys shuffling and dropout and persists, as does
+// the optimizer state, so fit(a) then fit(b) equals fit(a + b). When
+// stop_requested returns true the current batch finishes and fit returns, leaving a consistent
+// model. A NaN or infinite batch loss, or weight at the end of an epoch,
+// restores the model to the start of that epoch (parameters, optimizer state and
+// epoch counter). Then fit throws std::runtime_error.
 template <typename T>
 FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions& options,
               const FitHooks& hooks, int n_threads) {
@@ -158,6 +172,7 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
   std::vector<const T*> D(model.n_layers(), nullptr);
   ParameterSnapshot<T> epoch_start;
   FitResult result;
+  model.allocate_state(options.step.optimizer);
 
   for (Index e = 0; e < options.epochs; ++e) {
     const std::uint64_t epoch = model.epoch();

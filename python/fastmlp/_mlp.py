@@ -13,16 +13,18 @@ from ._validation import (
     as_targets,
     check_callback,
     check_dropout,
+    check_fit_options,
     check_int,
     check_masks,
     check_n_threads,
     check_network_settings,
     check_path,
-    check_sgd_options,
 )
 
-# Version of the layout written by MLP.save; load rejects any other.
-SAVE_FORMAT_VERSION = 1
+# Version of the layout written by MLP.save. Version 1 files, written before
+# RMSprop and Adam existed, load with those optimizers' state at zero.
+SAVE_FORMAT_VERSION = 2
+_READABLE_FORMAT_VERSIONS = (1, 2)
 # Arrays of each layer in a saved model: file key prefix and name in messages.
 _SAVED_PARAMETERS = {
     "W": "weights",
@@ -30,10 +32,23 @@ _SAVED_PARAMETERS = {
     "vW": "weight_velocities",
     "vb": "bias_velocities",
 }
+# State arrays of each optimizer other than SGD, saved only once it has run.
+_SAVED_OPTIMIZER_STATE = {
+    "adam": {
+        "adam_mW": "adam_weight_first_moments",
+        "adam_mb": "adam_bias_first_moments",
+        "adam_vW": "adam_weight_second_moments",
+        "adam_vb": "adam_bias_second_moments",
+    },
+    "rmsprop": {
+        "rmsprop_sW": "rmsprop_weight_mean_squares",
+        "rmsprop_sb": "rmsprop_bias_mean_squares",
+    },
+}
 
 
 class MLP:
-    """A multilayer perceptron trained by minibatch SGD in the compiled core.
+    """A multilayer perceptron trained by minibatch SGD, RMSprop or Adam.
 
     Parameters
     ----------
@@ -64,9 +79,12 @@ class MLP:
         ``biases[l]`` has shape ``(sizes[l+1],)``; read and assigned like weights.
     epoch : int
         Epochs trained so far. It keys the shuffling and dropout of the next
-        epoch and persists across ``fit`` calls, like the momentum velocities,
-        so ``fit(epochs=a)`` followed by ``fit(epochs=b)`` equals
-        ``fit(epochs=a+b)``.
+        epoch and persists across ``fit`` calls, like the optimizer state (SGD's
+        velocities, RMSprop's mean squares, Adam's moments and step count), so
+        ``fit(epochs=a)`` followed by ``fit(epochs=b)`` equals
+        ``fit(epochs=a+b)``. Each optimizer keeps its own state, so a model may
+        switch optimizer between ``fit`` calls, and switching back resumes
+        from the state that optimizer left.
 
     Examples
     --------
@@ -144,7 +162,7 @@ class MLP:
     def _set(self, which, arrays, name):
         shapes = [
             (self._sizes[l + 1], self._sizes[l])
-            if which in ("W", "vW")
+            if which.endswith("W")
             else (self._sizes[l + 1],)
             for l in range(self.n_layers)
         ]
@@ -241,8 +259,13 @@ class MLP:
         shuffle=True,
         callback=None,
         penalty_scaling="none",
+        optimizer="sgd",
+        beta_1=0.9,
+        beta_2=0.999,
+        rho=0.99,
+        epsilon=1e-8,
     ):
-        """Train by minibatch SGD and return the loss of each epoch.
+        """Train by minibatch SGD, RMSprop or Adam; return the loss of each epoch.
 
         Every argument is checked before the first step; a rejected call leaves
         the model unchanged. The loop over epochs and batches runs in the
@@ -258,11 +281,16 @@ class MLP:
             Rows per batch, clipped to n_samples. Batches are consecutive slices
             of the epoch's order and the last, partial batch is kept.
         learning_rate : float, default=0.1
+            The step size eta of every optimizer.
         momentum : float in [0, 1), default=0.0
+            SGD only: any other optimizer raises ValueError for a nonzero value.
         nesterov : bool, default=False
-            Nesterov momentum; with ``momentum=0`` this is plain SGD.
+            Nesterov momentum; with ``momentum=0`` it has no effect, so SGD is
+            plain SGD and the other optimizers accept it.
         l1, l2 : float, default=0.0
             Penalties ``l1 ||W||_1 + l2/2 ||W||^2`` on weights, never biases.
+            Every optimizer steps along the penalised weight gradient
+            ``g = dW + l2 W + l1 sign(W)``.
         dropout : float or sequence of float, default=0.0
             One probability for every hidden layer, or ``len(sizes) - 1`` values:
             the input layer first, then each hidden layer.
@@ -274,6 +302,27 @@ class MLP:
         penalty_scaling : {"none", "batch"}, default="none"
             "batch" divides l1 and l2 by the batch's row count, as scikit-learn
             scales ``alpha``.
+        optimizer : {"sgd", "rmsprop", "adam"}, default="sgd"
+            The update rule, with g the weight gradient above (biases: their
+            data gradient):
+
+            - "sgd": ``W -= eta g``, or with momentum ``v = mu v - eta g`` and
+              ``W += v`` (Nesterov: ``W += mu v - eta g``).
+            - "rmsprop", in PyTorch's form: ``s = rho s + (1 - rho) g^2`` and
+              ``W -= eta g / (sqrt(s) + epsilon)``.
+            - "adam", in scikit-learn's form: with the step count t increased
+              first, ``m = beta_1 m + (1 - beta_1) g``,
+              ``v = beta_2 v + (1 - beta_2) g^2``,
+              ``eta_t = eta sqrt(1 - beta_2^t) / (1 - beta_1^t)`` and
+              ``W -= eta_t m / (sqrt(v) + epsilon)``.
+
+            Each optimizer's state starts at zero and persists across calls.
+        beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
+            Adam's decay rates of the first and second moments.
+        rho : float in [0, 1), default=0.99
+            RMSprop's decay rate of the mean square (PyTorch's ``alpha``).
+        epsilon : float > 0, default=1e-8
+            Added to the root of the second moment by RMSprop and Adam.
 
         Returns
         -------
@@ -288,8 +337,8 @@ class MLP:
         RuntimeError
             When a batch's loss, or a weight at the end of an epoch, becomes NaN
             or infinite. The model is first restored to its state at the start
-            of that epoch (parameters, velocities and epoch counter). Also when
-            another thread is running fit on the same model.
+            of that epoch (parameters, optimizer state and epoch counter). Also
+            when another thread is running fit on the same model.
         """
         check_callback(callback)
         epoch_end = None if callback is None else (lambda e, loss, _: callback(e, loss))
@@ -307,6 +356,11 @@ class MLP:
             shuffle=shuffle,
             epoch_end=epoch_end,
             penalty_scaling=penalty_scaling,
+            optimizer=optimizer,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            rho=rho,
+            epsilon=epsilon,
         )
         return history
 
@@ -326,6 +380,11 @@ class MLP:
         shuffle,
         epoch_end,
         penalty_scaling,
+        optimizer="sgd",
+        beta_1=0.9,
+        beta_2=0.999,
+        rho=0.99,
+        epsilon=1e-8,
     ):
         """Run fit; return (history, penalties): per-epoch losses and penalty parts.
 
@@ -333,7 +392,7 @@ class MLP:
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
-        options = check_sgd_options(
+        options = check_fit_options(
             self.n_layers,
             epochs=epochs,
             batch_size=batch_size,
@@ -345,15 +404,25 @@ class MLP:
             dropout=dropout,
             shuffle=shuffle,
             penalty_scaling=penalty_scaling,
+            optimizer=optimizer,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            rho=rho,
+            epsilon=epsilon,
         )
         history, penalties = self._core.fit(
             X,
             Y,
             options["epochs"],
             options["batch_size"],
+            options["optimizer"],
             options["learning_rate"],
             options["momentum"],
             options["nesterov"],
+            options["beta_1"],
+            options["beta_2"],
+            options["rho"],
+            options["epsilon"],
             options["l1"],
             options["l2"],
             options["penalty_scaling"] == "batch",
@@ -404,8 +473,13 @@ class MLP:
             "seed": np.array(self._seed, dtype=np.uint64),
             "n_threads": np.array(-1 if self._n_threads is None else self._n_threads),
             "epoch": np.array(self.epoch, dtype=np.uint64),
+            "adam_step": np.array(self._core.adam_step, dtype=np.uint64),
         }
-        for which in ("W", "b", "vW", "vb"):
+        saved = list(_SAVED_PARAMETERS)
+        for optimizer, arrays in _SAVED_OPTIMIZER_STATE.items():
+            if self._core.has_state(optimizer):
+                saved += list(arrays)
+        for which in saved:
             for l, array in enumerate(self._get(which)):
                 state[f"{which}_{l}"] = array
         return state
@@ -415,10 +489,10 @@ class MLP:
         """Return the model that _state's dict describes; raise ValueError if none."""
         try:
             version = int(state["format_version"])
-            if version != SAVE_FORMAT_VERSION:
+            if version not in _READABLE_FORMAT_VERSIONS:
                 raise ValueError(
                     f"{source} has format version {version}; this fastmlp reads "
-                    f"version {SAVE_FORMAT_VERSION}"
+                    f"versions {', '.join(map(str, _READABLE_FORMAT_VERSIONS))}"
                 )
             n_threads = int(state["n_threads"])
             net = cls(
@@ -432,7 +506,16 @@ class MLP:
             for which, name in _SAVED_PARAMETERS.items():
                 arrays = [state[f"{which}_{l}"] for l in range(net.n_layers)]
                 net._set(which, arrays, name)
+            for optimizer_state in _SAVED_OPTIMIZER_STATE.values():
+                for which, name in optimizer_state.items():
+                    # A file contains an optimizer's arrays only once it has run.
+                    if f"{which}_0" not in state:
+                        continue
+                    arrays = [state[f"{which}_{l}"] for l in range(net.n_layers)]
+                    net._set(which, arrays, name)
             net._core.epoch = int(state["epoch"])
+            if version >= 2:
+                net._core.adam_step = int(state["adam_step"])
         except KeyError as error:
             raise ValueError(
                 f"{source} is not a fastmlp model: {error} is missing"
@@ -447,7 +530,8 @@ class MLP:
         """Write the model to ``path`` (exactly that name) as a NumPy ``.npz`` file.
 
         The file contains a format version, every setting, the weights, biases,
-        momentum velocities and the epoch counter. ``path`` must be a str or
+        the state of each optimizer that has run (SGD's velocities always) and
+        the epoch counter. ``path`` must be a str or
         os.PathLike, and any other type raises TypeError.
         """
         check_path(path)

@@ -16,6 +16,7 @@ ACTIVATION_ALIASES = {"sigmoid": "logistic"}
 OUTPUTS = ("softmax", "logistic", "identity")
 DTYPES = ("float32", "float64")
 PENALTY_SCALINGS = ("none", "batch")
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
 
 # Kinds of NumPy dtypes that hold real numbers: bool, signed, unsigned, float.
 _REAL_KINDS = "biuf"
@@ -380,7 +381,7 @@ def check_dropout(dropout, n_layers, name="dropout"):
     return [check_float(p, f"{name}[{i}]", 0.0, 1.0) for i, p in enumerate(values)]
 
 
-def check_sgd_options(
+def check_fit_options(
     n_layers,
     *,
     epochs,
@@ -393,20 +394,32 @@ def check_sgd_options(
     dropout,
     shuffle,
     penalty_scaling,
+    optimizer="sgd",
+    beta_1=0.9,
+    beta_2=0.999,
+    rho=0.99,
+    epsilon=1e-8,
 ):
     """Return fit's training options, checked, as a dict keyed by their names.
 
     ``dropout`` comes back as one probability per layer input, as from
     `check_dropout`. ``batch_size`` is not clipped to the number of samples.
+    Momentum belongs to SGD, so a nonzero ``momentum`` with another optimizer
+    raises ValueError.
     """
-    return {
+    options = {
         "epochs": check_int(epochs, "epochs", 1),
         "batch_size": check_int(batch_size, "batch_size", 1),
+        "optimizer": check_choice(optimizer, "optimizer", OPTIMIZERS),
         "learning_rate": check_float(
             learning_rate, "learning_rate", 0.0, low_open=True
         ),
         "momentum": check_float(momentum, "momentum", 0.0, 1.0),
         "nesterov": check_bool(nesterov, "nesterov"),
+        "beta_1": check_float(beta_1, "beta_1", 0.0, 1.0),
+        "beta_2": check_float(beta_2, "beta_2", 0.0, 1.0),
+        "rho": check_float(rho, "rho", 0.0, 1.0),
+        "epsilon": check_float(epsilon, "epsilon", 0.0, low_open=True),
         "l1": check_float(l1, "l1", 0.0),
         "l2": check_float(l2, "l2", 0.0),
         "dropout": check_dropout(dropout, n_layers),
@@ -415,6 +428,12 @@ def check_sgd_options(
             penalty_scaling, "penalty_scaling", PENALTY_SCALINGS
         ),
     }
+    if options["momentum"] != 0 and options["optimizer"] != "sgd":
+        raise ValueError(
+            f"momentum applies to optimizer='sgd' only, got momentum={momentum!r} "
+            f"with optimizer={optimizer!r}; set momentum=0 or use optimizer='sgd'"
+        )
+    return options
 
 
 def check_masks(masks, n_samples, sizes, p, name="masks"):

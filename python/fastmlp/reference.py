@@ -17,6 +17,8 @@ float64), as the compiled core does. Hyperparameters are cast to that dtype, and
 losses and penalties are summed in float64.
 """
 
+import math
+
 import numpy as np
 
 from ._validation import (
@@ -26,15 +28,16 @@ from ._validation import (
     check_callback,
     check_dropout,
     check_epoch_masks,
+    check_fit_options,
     check_masks,
     check_network_settings,
     check_orders,
     check_path,
-    check_sgd_options,
 )
 
 __all__ = [
     "MLP",
+    "adam_step",
     "apply_dropout",
     "backward",
     "binary_cross_entropy",
@@ -49,6 +52,7 @@ __all__ = [
     "penalty",
     "relu",
     "relu_derivative",
+    "rmsprop_step",
     "sgd_step",
     "softmax",
     "squared_error",
@@ -56,7 +60,8 @@ __all__ = [
     "tanh_derivative",
 ]
 
-FORMAT_VERSION = 1
+# Version 2 added the RMSprop and Adam state; version 1 files still load.
+FORMAT_VERSION = 2
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +334,7 @@ def backward(Z, A, W, dZ_out, activation, masks=None, p=None):
 
 
 # ---------------------------------------------------------------------------
-# Penalties and the SGD update
+# Penalties and the updates: SGD, RMSprop and Adam
 # ---------------------------------------------------------------------------
 
 
@@ -391,6 +396,127 @@ def sgd_step(
     return new_W, new_b, new_V_W, new_V_b
 
 
+def _penalised_gradient(W_l, dW_l, l1, l2):
+    """Return the weight gradient with its penalty terms, dW + l2 W + l1 sign(W)."""
+    return dW_l + l2 * W_l + l1 * np.sign(W_l)
+
+
+def rmsprop_step(
+    W, b, dW, db, S_W, S_b, learning_rate, rho=0.99, epsilon=1e-8, l1=0.0, l2=0.0
+):
+    """Take one RMSprop step with L1/L2 penalties, in PyTorch's form.
+
+    With the weight gradient ``g = dW + l2 W + l1 sign(W)`` (``g = db`` for
+    biases), the mean square is ``s = rho s + (1 - rho) g^2`` and the step
+    ``W -= eta g / (sqrt(s) + epsilon)``. PyTorch calls rho ``alpha``.
+
+    Parameters
+    ----------
+    W, b, dW, db : list of ndarray
+        Parameters and data-loss gradients of every layer.
+    S_W, S_b : list of ndarray
+        Mean squares of the gradients, shaped like W and b (zeros before the
+        first step).
+    learning_rate, rho, epsilon, l1, l2 : float
+        eta > 0, rho in [0, 1), epsilon > 0 and the penalty strengths (>= 0).
+
+    Returns
+    -------
+    W, b, S_W, S_b : list of ndarray
+        New arrays; the inputs are left unchanged.
+    """
+    cast = W[0].dtype.type
+    eta, eps = cast(learning_rate), cast(epsilon)
+    rho, one_minus_rho = cast(rho), cast(1 - rho)
+    l1, l2 = cast(l1), cast(l2)
+
+    def update(theta, g, s):
+        s = rho * s + one_minus_rho * (g * g)
+        return theta - eta * g / (np.sqrt(s) + eps), s
+
+    new_W, new_b, new_S_W, new_S_b = [], [], [], []
+    for l in range(len(W)):
+        W_l, S_W_l = update(W[l], _penalised_gradient(W[l], dW[l], l1, l2), S_W[l])
+        b_l, S_b_l = update(b[l], db[l], S_b[l])
+        new_W.append(W_l)
+        new_b.append(b_l)
+        new_S_W.append(S_W_l)
+        new_S_b.append(S_b_l)
+    return new_W, new_b, new_S_W, new_S_b
+
+
+def adam_step(
+    W,
+    b,
+    dW,
+    db,
+    M_W,
+    M_b,
+    V_W,
+    V_b,
+    t,
+    learning_rate,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    l1=0.0,
+    l2=0.0,
+):
+    """Take Adam's step number t with L1/L2 penalties, in scikit-learn's form.
+
+    With the weight gradient ``g = dW + l2 W + l1 sign(W)`` (``g = db`` for
+    biases), the moments are ``m = beta_1 m + (1 - beta_1) g`` and
+    ``v = beta_2 v + (1 - beta_2) g^2``. The bias correction is folded into
+    the rate, ``eta_t = eta sqrt(1 - beta_2^t) / (1 - beta_1^t)``, computed in
+    float64, and the step is ``W -= eta_t m / (sqrt(v) + epsilon)``. Unlike the
+    paper's form, epsilon is added to the uncorrected root of v, as
+    scikit-learn does. Everything else is computed in the dtype of W, as the
+    compiled core does; scikit-learn 1.9.1 computes a float32 model's step in
+    float64.
+
+    Parameters
+    ----------
+    W, b, dW, db : list of ndarray
+        Parameters and data-loss gradients of every layer.
+    M_W, M_b, V_W, V_b : list of ndarray
+        First and second moments, shaped like W and b (zeros before step 1).
+    t : int
+        Number of this step, counted from 1.
+    learning_rate, beta_1, beta_2, epsilon, l1, l2 : float
+        eta > 0, beta_1 and beta_2 in [0, 1), epsilon > 0 and the penalty
+        strengths (>= 0).
+
+    Returns
+    -------
+    W, b, M_W, M_b, V_W, V_b : list of ndarray
+        New arrays; the inputs are left unchanged.
+    """
+    cast = W[0].dtype.type
+    eta_t = cast(learning_rate * math.sqrt(1 - beta_2**t) / (1 - beta_1**t))
+    eps = cast(epsilon)
+    beta_1, one_minus_beta_1 = cast(beta_1), cast(1 - beta_1)
+    beta_2, one_minus_beta_2 = cast(beta_2), cast(1 - beta_2)
+    l1, l2 = cast(l1), cast(l2)
+
+    def update(theta, g, m, v):
+        m = beta_1 * m + one_minus_beta_1 * g
+        v = beta_2 * v + one_minus_beta_2 * (g * g)
+        return theta - eta_t * m / (np.sqrt(v) + eps), m, v
+
+    new_W, new_b, new_M_W, new_M_b, new_V_W, new_V_b = [], [], [], [], [], []
+    for l in range(len(W)):
+        g = _penalised_gradient(W[l], dW[l], l1, l2)
+        W_l, M_W_l, V_W_l = update(W[l], g, M_W[l], V_W[l])
+        b_l, M_b_l, V_b_l = update(b[l], db[l], M_b[l], V_b[l])
+        new_W.append(W_l)
+        new_b.append(b_l)
+        new_M_W.append(M_W_l)
+        new_M_b.append(M_b_l)
+        new_V_W.append(V_W_l)
+        new_V_b.append(V_b_l)
+    return new_W, new_b, new_M_W, new_M_b, new_V_W, new_V_b
+
+
 # ---------------------------------------------------------------------------
 # Helpers of the model. Its arguments are checked by fastmlp._validation, which
 # fastmlp.MLP uses too, so both models reject bad input with the same errors.
@@ -417,7 +543,7 @@ def _read_only_copies(arrays):
 
 
 class MLP:
-    """Multilayer perceptron trained by minibatch SGD, written in plain NumPy.
+    """Multilayer perceptron trained by SGD, RMSprop or Adam, in plain NumPy.
 
     The same interface and math as ``fastmlp.MLP``, built from the step
     functions of this module. It does not reproduce the compiled generator:
@@ -481,9 +607,20 @@ class MLP:
         ) = check_network_settings(sizes, activation, output, dtype, seed, n_threads)
 
         self._W, self._b = self._initial_parameters()
-        self._V_W = [np.zeros_like(W_l) for W_l in self._W]
-        self._V_b = [np.zeros_like(b_l) for b_l in self._b]
+        # Optimizer state, each array shaped like W or b: SGD's velocities V,
+        # Adam's moments M and V with its step count t, RMSprop's mean squares S.
+        self._V_W, self._V_b = self._zeros()
+        self._adam_M_W, self._adam_M_b = self._zeros()
+        self._adam_V_W, self._adam_V_b = self._zeros()
+        self._adam_t = 0
+        self._rmsprop_S_W, self._rmsprop_S_b = self._zeros()
         self._epoch = 0
+
+    def _zeros(self):
+        """Return zero arrays shaped like the weights and like the biases."""
+        return [np.zeros_like(W_l) for W_l in self._W], [
+            np.zeros_like(b_l) for b_l in self._b
+        ]
 
     def _initial_parameters(self):
         """Draw He (relu hidden layers) or Glorot uniform weights and zero biases."""
@@ -652,10 +789,15 @@ class MLP:
         shuffle=True,
         callback=None,
         penalty_scaling="none",
+        optimizer="sgd",
+        beta_1=0.9,
+        beta_2=0.999,
+        rho=0.99,
+        epsilon=1e-8,
         orders=None,
         masks=None,
     ):
-        """Train by minibatch SGD and return the loss of each epoch.
+        """Train by minibatch SGD, RMSprop or Adam; return the loss of each epoch.
 
         Parameters
         ----------
@@ -669,9 +811,9 @@ class MLP:
         learning_rate : float, default=0.1
             eta > 0.
         momentum : float, default=0.0
-            mu in [0, 1).
+            mu in [0, 1), for optimizer="sgd" only.
         nesterov : bool, default=False
-            Use Nesterov momentum.
+            Use Nesterov momentum (no effect without momentum).
         l1, l2 : float, default=0.0
             Penalty strengths of ``l2/2 ||W||^2 + l1 ||W||_1``. Biases are not
             penalised.
@@ -686,6 +828,15 @@ class MLP:
         penalty_scaling : {"none", "batch"}, default="none"
             "batch" divides both penalties by the rows of the current batch,
             in the gradient and in the history, as scikit-learn scales alpha.
+        optimizer : {"sgd", "rmsprop", "adam"}, default="sgd"
+            The update: `sgd_step`, `rmsprop_step` or `adam_step`. Each keeps
+            its own state, which persists across calls.
+        beta_1, beta_2 : float, default=0.9, 0.999
+            Adam's decay rates, in [0, 1).
+        rho : float, default=0.99
+            RMSprop's decay rate, in [0, 1).
+        epsilon : float, default=1e-8
+            RMSprop's and Adam's epsilon, > 0.
         orders : list of array-like, optional
             One permutation of range(n) per epoch, overriding `shuffle`.
         masks : list of list, optional
@@ -703,7 +854,7 @@ class MLP:
         X = self._input(X)
         n = X.shape[0]
         Y = self._targets(Y, n)
-        options = check_sgd_options(
+        options = check_fit_options(
             len(self._sizes) - 1,
             epochs=epochs,
             batch_size=batch_size,
@@ -715,6 +866,11 @@ class MLP:
             dropout=dropout,
             shuffle=shuffle,
             penalty_scaling=penalty_scaling,
+            optimizer=optimizer,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            rho=rho,
+            epsilon=epsilon,
         )
         epochs = options["epochs"]
         batch_size = min(options["batch_size"], n)
@@ -725,9 +881,17 @@ class MLP:
             masks = check_epoch_masks(masks, epochs, n, batch_size, self._sizes, p)
 
         optimizer = {
-            "learning_rate": options["learning_rate"],
-            "momentum": options["momentum"],
-            "nesterov": options["nesterov"],
+            name: options[name]
+            for name in (
+                "optimizer",
+                "learning_rate",
+                "momentum",
+                "nesterov",
+                "beta_1",
+                "beta_2",
+                "rho",
+                "epsilon",
+            )
         }
         penalties = {
             "l1": options["l1"],
@@ -767,7 +931,7 @@ class MLP:
         return batches
 
     def _train_epoch(self, X, Y, batches, p, optimizer, penalties):
-        """Take one SGD step per batch and return the epoch's history value."""
+        """Take one update step per batch and return the epoch's history value."""
         total = 0.0
         for rows, masks in batches:
             n_b = len(rows)
@@ -778,7 +942,13 @@ class MLP:
             batch_penalty = penalty(self._W, l1, l2)
             batch_loss, dW, db = self._loss_and_gradients(X[rows], Y[rows], masks, p)
             total += n_b * (batch_loss + batch_penalty)
+            self._step(dW, db, optimizer, l1, l2)
+        return total / len(X)
 
+    def _step(self, dW, db, options, l1, l2):
+        """Update the parameters and the state of the optimizer in options."""
+        eta = options["learning_rate"]
+        if options["optimizer"] == "sgd":
             self._W, self._b, self._V_W, self._V_b = sgd_step(
                 self._W,
                 self._b,
@@ -786,16 +956,66 @@ class MLP:
                 db,
                 self._V_W,
                 self._V_b,
-                l1=l1,
-                l2=l2,
-                **optimizer,
+                eta,
+                options["momentum"],
+                options["nesterov"],
+                l1,
+                l2,
             )
-        return total / len(X)
+        elif options["optimizer"] == "rmsprop":
+            self._W, self._b, self._rmsprop_S_W, self._rmsprop_S_b = rmsprop_step(
+                self._W,
+                self._b,
+                dW,
+                db,
+                self._rmsprop_S_W,
+                self._rmsprop_S_b,
+                eta,
+                options["rho"],
+                options["epsilon"],
+                l1,
+                l2,
+            )
+        else:
+            self._adam_t += 1
+            (
+                self._W,
+                self._b,
+                self._adam_M_W,
+                self._adam_M_b,
+                self._adam_V_W,
+                self._adam_V_b,
+            ) = adam_step(
+                self._W,
+                self._b,
+                dW,
+                db,
+                self._adam_M_W,
+                self._adam_M_b,
+                self._adam_V_W,
+                self._adam_V_b,
+                self._adam_t,
+                eta,
+                options["beta_1"],
+                options["beta_2"],
+                options["epsilon"],
+                l1,
+                l2,
+            )
 
     # -- persistence --------------------------------------------------------
 
+    # Optimizer state arrays: saved name prefix, attribute for weights and for
+    # biases. SGD's velocities come first, as in version 1 files.
+    _SAVED_STATE = (
+        ("V_", "_V_W", "_V_b"),
+        ("adam_M_", "_adam_M_W", "_adam_M_b"),
+        ("adam_V_", "_adam_V_W", "_adam_V_b"),
+        ("rmsprop_S_", "_rmsprop_S_W", "_rmsprop_S_b"),
+    )
+
     def save(self, path):
-        """Write settings, parameters, velocities and epoch to exactly `path` (.npz)."""
+        """Write settings, parameters, optimizer state and epoch to exactly `path`."""
         check_path(path)
         arrays = {
             "format_version": np.int64(FORMAT_VERSION),
@@ -807,19 +1027,25 @@ class MLP:
             # 0 stands for None: n_threads is otherwise positive.
             "n_threads": np.int64(self._n_threads or 0),
             "epoch": np.int64(self._epoch),
+            "adam_t": np.int64(self._adam_t),
         }
         for l in range(len(self._W)):
             arrays[f"W{l}"] = self._W[l]
             arrays[f"b{l}"] = self._b[l]
-            arrays[f"V_W{l}"] = self._V_W[l]
-            arrays[f"V_b{l}"] = self._V_b[l]
+            for prefix, weights, biases in self._SAVED_STATE:
+                arrays[f"{prefix}W{l}"] = getattr(self, weights)[l]
+                arrays[f"{prefix}b{l}"] = getattr(self, biases)[l]
         # A file object, because np.savez appends ".npz" to a path without it.
         with open(path, "wb") as file:
             np.savez(file, **arrays)
 
     @classmethod
     def load(cls, path):
-        """Return the model stored by `save` at `path`."""
+        """Return the model stored by `save` at `path`.
+
+        Files of format version 1 hold no RMSprop or Adam state, which then
+        starts at zero.
+        """
         check_path(path)
         with np.load(path, allow_pickle=False) as data:
             if "format_version" not in data.files:
@@ -828,10 +1054,10 @@ class MLP:
                     "format_version entry."
                 )
             version = int(data["format_version"])
-            if version != FORMAT_VERSION:
+            if version not in (1, FORMAT_VERSION):
                 raise ValueError(
                     f"{path!r} has format version {version}, but this fastmlp "
-                    f"reads version {FORMAT_VERSION}."
+                    f"reads versions 1 and {FORMAT_VERSION}."
                 )
             n_threads = int(data["n_threads"])
             net = cls(
@@ -845,11 +1071,17 @@ class MLP:
             L = len(net._sizes) - 1
             net.weights = [data[f"W{l}"] for l in range(L)]
             net.biases = [data[f"b{l}"] for l in range(L)]
-            net._V_W = as_parameter_list(
-                [data[f"V_W{l}"] for l in range(L)], _shapes(net._W), net._dtype, "V_W"
-            )
-            net._V_b = as_parameter_list(
-                [data[f"V_b{l}"] for l in range(L)], _shapes(net._b), net._dtype, "V_b"
-            )
+            saved_state = net._SAVED_STATE if version >= 2 else net._SAVED_STATE[:1]
+            for prefix, weights, biases in saved_state:
+                for kind, attribute, like in (
+                    ("W", weights, net._W),
+                    ("b", biases, net._b),
+                ):
+                    name = f"{prefix}{kind}"
+                    arrays = [data[f"{name}{l}"] for l in range(L)]
+                    value = as_parameter_list(arrays, _shapes(like), net._dtype, name)
+                    setattr(net, attribute, value)
             net._epoch = int(data["epoch"])
+            if version >= 2:
+                net._adam_t = int(data["adam_t"])
         return net
