@@ -44,6 +44,7 @@ struct StepOptions {
 struct FitOptions {
   Index epochs = 10;
   Index batch_size = 32;
+  // step.learning_rate is ignored when FitHooks::learning_rate is set.
   StepOptions step;
   // Divide l1 and l2 by the batch's row count, as scikit-learn scales alpha.
   bool scale_penalty_by_batch = false;
@@ -57,6 +58,9 @@ struct FitHooks {
   // Called after each epoch with its number (from 1), its loss (data loss plus
   // penalties) and the penalty part of that loss; true stops training.
   std::function<bool(Index, double, double)> epoch_end;
+  // When set, called before each epoch with its number (from 1) and returns the
+  // learning rate of that epoch, in place of options.step.learning_rate.
+  std::function<double(Index)> learning_rate;
 };
 
 struct FitResult {
@@ -65,16 +69,23 @@ struct FitResult {
   bool stopped_early = false;   // stop_requested returned true
 };
 
+// Whether a learning rate is usable: positive and finite.
+inline bool valid_learning_rate(double learning_rate) {
+  return learning_rate > 0 && std::isfinite(learning_rate);
+}
+
 // Throws std::invalid_argument unless the options suit a network of n_layers
-// weight layers.
-inline void check_fit_options(const FitOptions& options, Index n_layers) {
+// weight layers. With check_learning_rate false, step.learning_rate is not
+// checked, because a FitHooks::learning_rate schedule supplies the rates.
+inline void check_fit_options(const FitOptions& options, Index n_layers,
+                              bool check_learning_rate = true) {
   const auto fail = [](const std::string& message) { throw std::invalid_argument(message); };
   if (options.epochs < 1) fail("epochs must be >= 1, got " + std::to_string(options.epochs));
   if (options.batch_size < 1) {
     fail("batch_size must be a positive integer, got " + std::to_string(options.batch_size));
   }
   const StepOptions& s = options.step;
-  if (!(s.learning_rate > 0) || !std::isfinite(s.learning_rate)) {
+  if (check_learning_rate && !valid_learning_rate(s.learning_rate)) {
     fail("learning_rate must be a positive finite number, got " +
          std::to_string(s.learning_rate));
   }

@@ -437,3 +437,157 @@ def test_core_rejects_bad_optimizer_options(changes, match):
     with pytest.raises(ValueError, match=match):
         _core_fit(net, X, Y, **changes)
     assert net.epoch == 0
+
+
+# Learning-rate schedules ---------------------------------------------------------
+
+RATES = [0.05, 0.02, 0.01]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adam"])
+def test_schedule_equals_epochs_with_constant_rates(optimizer, dtype):
+    X, Y, _, _ = _data((6, 9, 3), 40, dtype)
+    scheduled = fastmlp.MLP([6, 9, 3], dtype=dtype, seed=3)
+    stepped = fastmlp.MLP([6, 9, 3], dtype=dtype, seed=3)
+    options = _fit_options(optimizer)
+    del options["learning_rate"]
+
+    history = scheduled.fit(
+        X, Y, epochs=3, learning_rate=lambda epoch: RATES[epoch - 1], **options
+    )
+    stepped_history = []
+    for rate in RATES:
+        stepped_history += stepped.fit(X, Y, epochs=1, learning_rate=rate, **options)
+
+    assert history == stepped_history
+    _assert_same_parameters(scheduled, stepped)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adam"])
+def test_schedule_matches_reference(optimizer, dtype):
+    sizes = (7, 33, 3)
+    net, ref = make_pair(sizes, "tanh", "softmax", dtype)
+    X, Y, X64, Y64 = _data(sizes, N_SAMPLES, dtype)
+    options = _fit_options(optimizer)
+    options["learning_rate"] = lambda epoch: RATES[epoch - 1]
+    orders, masks = _replay(net, N_SAMPLES, options["batch_size"], 3, 0.2)
+
+    history = net.fit(X, Y, epochs=3, **options)
+    ref_history = ref.fit(X64, Y64, epochs=3, orders=orders, masks=masks, **options)
+
+    np.testing.assert_allclose(history, ref_history, rtol=TOLERANCE[dtype])
+    _assert_parameters_close(net, ref, TOLERANCE[dtype])
+
+
+def test_schedule_runs_before_each_epoch():
+    X, Y, _, _ = _data((6, 9, 3), 20, "float32")
+    net = fastmlp.MLP([6, 9, 3], seed=0)
+    calls = []
+
+    def schedule(epoch):
+        # The model may be read from the schedule, as from the callback.
+        calls.append(("schedule", epoch, net.epoch, net.weights[0].shape))
+        return 0.1
+
+    def callback(epoch, loss):
+        calls.append(("callback", epoch, net.epoch, None))
+
+    net.fit(X, Y, epochs=2, learning_rate=schedule, callback=callback)
+    net.fit(X, Y, epochs=1, learning_rate=schedule)
+
+    # Epochs count from 1 within each call; net.epoch counts every epoch.
+    assert calls == [
+        ("schedule", 1, 0, (9, 6)),
+        ("callback", 1, 1, None),
+        ("schedule", 2, 1, (9, 6)),
+        ("callback", 2, 2, None),
+        ("schedule", 1, 2, (9, 6)),
+    ]
+
+
+@pytest.mark.parametrize("model_class", [fastmlp.MLP, reference.MLP])
+@pytest.mark.parametrize(
+    "bad,error,shown",
+    [
+        (0.0, ValueError, "0.0"),
+        (-0.1, ValueError, "-0.1"),
+        (math.nan, ValueError, "nan"),
+        (math.inf, ValueError, "inf"),
+        ("0.1", TypeError, "'0.1'"),
+        (None, TypeError, "None"),
+    ],
+)
+def test_schedule_bad_rate_keeps_previous_epoch(model_class, bad, error, shown):
+    X, Y, _, _ = _data((6, 9, 3), 20, "float64")
+    net = model_class([6, 9, 3], dtype="float64", seed=0)
+    expected = model_class([6, 9, 3], dtype="float64", seed=0)
+    expected.weights, expected.biases = net.weights, net.biases
+    expected.fit(X, Y, epochs=1, learning_rate=0.1, shuffle=False, optimizer="adam")
+
+    message = (
+        f"the learning_rate schedule returned {shown} for epoch 2; "
+        "it must return a positive finite number"
+    )
+    with pytest.raises(error, match=f"^{message}$"):
+        net.fit(
+            X,
+            Y,
+            epochs=3,
+            learning_rate=lambda epoch: 0.1 if epoch == 1 else bad,
+            shuffle=False,
+            optimizer="adam",
+        )
+
+    assert net.epoch == 1
+    _assert_same_parameters(net, expected)
+
+
+def test_schedule_exception_keeps_previous_epoch():
+    X, Y, _, _ = _data((6, 9, 3), 20, "float32")
+    net = fastmlp.MLP([6, 9, 3], seed=0)
+
+    def schedule(epoch):
+        if epoch == 3:
+            raise KeyError("no rate for epoch 3")
+        return 0.05
+
+    with pytest.raises(KeyError, match="no rate for epoch 3"):
+        net.fit(X, Y, epochs=5, learning_rate=schedule, optimizer="adam")
+
+    expected = fastmlp.MLP([6, 9, 3], seed=0)
+    expected.fit(X, Y, epochs=2, learning_rate=0.05, optimizer="adam")
+    assert net.epoch == 2
+    _assert_same_parameters(net, expected)
+    # The model trains on afterwards.
+    assert len(net.fit(X, Y, epochs=1, learning_rate=schedule)) == 1
+
+
+def test_learning_rate_of_wrong_type_names_schedule():
+    X, Y, _, _ = _data((6, 9, 3), 20, "float32")
+    net = fastmlp.MLP([6, 9, 3], seed=0)
+    with pytest.raises(
+        TypeError,
+        match=r"learning_rate must be a real number in \(0.0, inf\) or a callable "
+        r"schedule\(epoch\) -> float, got '0.1'",
+    ):
+        net.fit(X, Y, learning_rate="0.1")
+
+
+def test_core_rejects_bad_scheduled_rate():
+    X, Y, _, _ = _data((6, 9, 3), 10, "float32")
+    net = fastmlp.MLP([6, 9, 3], seed=0)
+    before = net.weights
+
+    # Past the Python wrapper that checks the schedule's values first.
+    with pytest.raises(
+        ValueError,
+        match=r"the learning_rate schedule returned -0.5\d* for epoch 1; "
+        "it must return a positive finite number",
+    ):
+        _core_fit(net, X, Y, learning_rate=lambda epoch: -0.5)
+
+    assert net.epoch == 0
+    for old, new in zip(before, net.weights):
+        np.testing.assert_array_equal(old, new)

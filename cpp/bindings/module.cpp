@@ -129,8 +129,8 @@ class PyNetwork {
     net_.set_adam_step(step);
   }
 
-  // Whether the state arrays of an optimizer exist; they are allocated, as
-  // zeros, when it first trains the model or when one of them is set.
+  // Whether the state arrays of an optimizer exist. They are allocated as zeros
+  // when the optimizer first trains the model, or when one of them is set.
   bool has_state(const std::string& optimizer) const {
     return net_.has_state(parse_optimizer(optimizer));
   }
@@ -229,8 +229,10 @@ class PyNetwork {
 
   // Returns (history, penalties): per epoch the loss and its penalty part. The
   // callback, if any, is called as callback(epoch, loss, penalty).
+  // learning_rate is a float, or a callable schedule(epoch) -> float called
+  // before each epoch (from 1).
   py::tuple fit(const Array<T>& X, const Array<T>& Y, Index epochs, Index batch_size,
-                const std::string& optimizer, double learning_rate, double momentum,
+                const std::string& optimizer, const py::object& learning_rate, double momentum,
                 bool nesterov, double beta_1, double beta_2, double rho, double epsilon,
                 double l1, double l2, bool scale_penalty_by_batch,
                 const std::vector<double>& dropout, bool shuffle,
@@ -241,7 +243,8 @@ class PyNetwork {
     options.epochs = epochs;
     options.batch_size = batch_size;
     options.step.optimizer = parse_optimizer(optimizer);
-    options.step.learning_rate = learning_rate;
+    const bool scheduled = PyCallable_Check(learning_rate.ptr()) != 0;
+    if (!scheduled) options.step.learning_rate = learning_rate.cast<double>();
     options.step.momentum = momentum;
     options.step.nesterov = nesterov;
     options.step.beta_1 = beta_1;
@@ -253,7 +256,7 @@ class PyNetwork {
     options.scale_penalty_by_batch = scale_penalty_by_batch;
     options.dropout = dropout;
     options.shuffle = shuffle;
-    fastmlp::check_fit_options(options, net_.n_layers());
+    fastmlp::check_fit_options(options, net_.n_layers(), !scheduled);
 
     TrainingGuard guard(busy_, owner_);
     SignalPoller poller;
@@ -270,6 +273,15 @@ class PyNetwork {
           callback_error.emplace(std::move(e));
           return true;
         }
+      };
+    }
+
+    if (scheduled) {
+      // An exception from the schedule propagates out of the core's fit, which
+      // calls the schedule before the epoch changes anything.
+      hooks.learning_rate = [&learning_rate](Index epoch) {
+        py::gil_scoped_acquire gil;
+        return learning_rate(epoch).cast<double>();
       };
     }
 

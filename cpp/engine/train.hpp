@@ -156,14 +156,18 @@ inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t ba
 // consecutive slices of each epoch's order; the last, partial batch is kept. The
 // epoch counter of the network keys shuffling and dropout and persists, as does
 // the optimizer state, so fit(a) then fit(b) equals fit(a + b). When
-// stop_requested returns true the current batch finishes and fit returns, leaving a consistent
+// hooks.learning_rate is set it supplies each epoch's rate before the epoch
+// starts. A rate that is not positive and finite throws std::invalid_argument
+// and leaves the model at the end of the previous epoch. When stop_requested
+// returns true the current batch finishes and fit returns, leaving a consistent
 // model. A NaN or infinite batch loss, or weight at the end of an epoch,
 // restores the model to the start of that epoch (parameters, optimizer state and
 // epoch counter). Then fit throws std::runtime_error.
 template <typename T>
 FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions& options,
               const FitHooks& hooks, int n_threads) {
-  check_fit_options(options, model.n_layers());
+  const bool scheduled = static_cast<bool>(hooks.learning_rate);
+  check_fit_options(options, model.n_layers(), !scheduled);
   if (n < 1) throw std::invalid_argument("fit needs at least one sample, got 0");
   const Index batch_size = std::min(options.batch_size, n);
   Workspace<T> ws;
@@ -172,9 +176,20 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
   std::vector<const T*> D(model.n_layers(), nullptr);
   ParameterSnapshot<T> epoch_start;
   FitResult result;
+  FitOptions epoch_options = options;
   model.allocate_state(options.step.optimizer);
 
   for (Index e = 0; e < options.epochs; ++e) {
+    if (scheduled) {
+      const double learning_rate = hooks.learning_rate(e + 1);
+      if (!valid_learning_rate(learning_rate)) {
+        throw std::invalid_argument("the learning_rate schedule returned " +
+                                    std::to_string(learning_rate) + " for epoch " +
+                                    std::to_string(e + 1) +
+                                    "; it must return a positive finite number");
+      }
+      epoch_options.step.learning_rate = learning_rate;
+    }
     const std::uint64_t epoch = model.epoch();
     model.save(epoch_start);
     if (options.shuffle) {
@@ -197,7 +212,8 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
         Y_batch = ws.Y.data();
       }
       const BatchLoss batch_loss =
-          train_batch(model, ws, X_batch, Y_batch, rows, options, epoch, batch, D, n_threads);
+          train_batch(model, ws, X_batch, Y_batch, rows, epoch_options, epoch, batch, D,
+                      n_threads);
       if (!batch_loss.finite) {
         model.restore(epoch_start);
         throw divergence_error(epoch, batch, batch_loss.data);

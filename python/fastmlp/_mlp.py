@@ -19,6 +19,7 @@ from ._validation import (
     check_n_threads,
     check_network_settings,
     check_path,
+    check_scheduled_learning_rate,
 )
 
 # Version of the layout written by MLP.save. Version 1 files, written before
@@ -280,8 +281,14 @@ class MLP:
         batch_size : int, default=32
             Rows per batch, clipped to n_samples. Batches are consecutive slices
             of the epoch's order and the last, partial batch is kept.
-        learning_rate : float, default=0.1
-            The step size eta of every optimizer.
+        learning_rate : float or callable, default=0.1
+            The step size eta of every optimizer, or a schedule: a callable
+            ``schedule(epoch) -> float`` called with the GIL held before each
+            epoch, epoch counting from 1 within this call as in ``callback``.
+            Its result is checked like a constant rate. A value that is not
+            a positive finite number raises ValueError (TypeError for a value
+            that is not a number) and leaves the model at the end of the
+            previous epoch; so does an exception raised by the schedule.
         momentum : float in [0, 1), default=0.0
             SGD only: any other optimizer raises ValueError for a nonzero value.
         nesterov : bool, default=False
@@ -410,13 +417,20 @@ class MLP:
             rho=rho,
             epsilon=epsilon,
         )
+        learning_rate = options["learning_rate"]
+        if callable(learning_rate):
+            schedule = learning_rate
+
+            def learning_rate(epoch):
+                return check_scheduled_learning_rate(schedule(epoch), epoch)
+
         history, penalties = self._core.fit(
             X,
             Y,
             options["epochs"],
             options["batch_size"],
             options["optimizer"],
-            options["learning_rate"],
+            learning_rate,
             options["momentum"],
             options["nesterov"],
             options["beta_1"],

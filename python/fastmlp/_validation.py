@@ -381,6 +381,36 @@ def check_dropout(dropout, n_layers, name="dropout"):
     return [check_float(p, f"{name}[{i}]", 0.0, 1.0) for i, p in enumerate(values)]
 
 
+def check_learning_rate(learning_rate):
+    """Return a constant learning rate as a float, or a callable schedule as is."""
+    if callable(learning_rate):
+        return learning_rate
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+        raise TypeError(
+            "learning_rate must be a real number in (0.0, inf) or a callable "
+            f"schedule(epoch) -> float, got {learning_rate!r}"
+        )
+    return check_float(learning_rate, "learning_rate", 0.0, low_open=True)
+
+
+def check_scheduled_learning_rate(value, epoch):
+    """Return the value a learning_rate schedule returned for epoch as a float.
+
+    Raises TypeError unless it is a real number and ValueError unless it is
+    positive and finite, naming the epoch and the value.
+    """
+    message = (
+        f"the learning_rate schedule returned {value!r} for epoch {epoch}; "
+        "it must return a positive finite number"
+    )
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(message)
+    value = float(value)
+    if not (value > 0 and np.isfinite(value)):
+        raise ValueError(message)
+    return value
+
+
 def check_fit_options(
     n_layers,
     *,
@@ -404,16 +434,15 @@ def check_fit_options(
 
     ``dropout`` comes back as one probability per layer input, as from
     `check_dropout`. ``batch_size`` is not clipped to the number of samples.
-    Momentum belongs to SGD, so a nonzero ``momentum`` with another optimizer
-    raises ValueError.
+    ``learning_rate`` comes back as a float or, for a schedule, as the callable
+    itself. Momentum belongs to SGD, so a nonzero ``momentum`` with another
+    optimizer raises ValueError.
     """
     options = {
         "epochs": check_int(epochs, "epochs", 1),
         "batch_size": check_int(batch_size, "batch_size", 1),
         "optimizer": check_choice(optimizer, "optimizer", OPTIMIZERS),
-        "learning_rate": check_float(
-            learning_rate, "learning_rate", 0.0, low_open=True
-        ),
+        "learning_rate": check_learning_rate(learning_rate),
         "momentum": check_float(momentum, "momentum", 0.0, 1.0),
         "nesterov": check_bool(nesterov, "nesterov"),
         "beta_1": check_float(beta_1, "beta_1", 0.0, 1.0),

@@ -33,6 +33,7 @@ from ._validation import (
     check_network_settings,
     check_orders,
     check_path,
+    check_scheduled_learning_rate,
 )
 
 __all__ = [
@@ -808,8 +809,9 @@ class MLP:
         batch_size : int, default=32
             Rows per batch. The last, partial batch is kept, and a value above
             n is clipped to n.
-        learning_rate : float, default=0.1
-            eta > 0.
+        learning_rate : float or callable, default=0.1
+            eta > 0, or a schedule ``schedule(epoch) -> float`` called before
+            each epoch (from 1 within this call) and checked like a constant.
         momentum : float, default=0.0
             mu in [0, 1), for optimizer="sgd" only.
         nesterov : bool, default=False
@@ -900,6 +902,11 @@ class MLP:
         }
         history = []
         for epoch in range(epochs):
+            if callable(options["learning_rate"]):
+                rate = options["learning_rate"](epoch + 1)
+                optimizer["learning_rate"] = check_scheduled_learning_rate(
+                    rate, epoch + 1
+                )
             rng = np.random.default_rng([self._seed, self._epoch])
             if orders is not None:
                 order = orders[epoch]
