@@ -65,14 +65,15 @@ struct Engine {
 
   // Mean data loss of (X, Y) and its gradients dW[l], db[l]; masks[l] (null:
   // kept whole) is a (n, sizes[l]) keep-mask whose kept units scale by
-  // 1 / (1 - p[l]).
-  double (*gradients)(const Model<T>& model, const T* X, const T* Y, Index n,
-                      const std::vector<const std::uint8_t*>& masks,
+  // 1 / (1 - p[l]). sample_weight (null: none) weights the mean.
+  double (*gradients)(const Model<T>& model, const T* X, const T* Y, const T* sample_weight,
+                      Index n, const std::vector<const std::uint8_t*>& masks,
                       const std::vector<double>& p, const std::vector<T*>& dW,
                       const std::vector<T*>& db, int n_threads);
 
-  // Epochs of minibatch SGD on (X, Y); see train.hpp.
-  FitResult (*fit)(Model<T>& model, const T* X, const T* Y, Index n,
+  // Epochs of minibatch updates on (X, Y) with optional sample weights; see
+  // train.hpp.
+  FitResult (*fit)(Model<T>& model, const T* X, const T* Y, const T* sample_weight, Index n,
                    const FitOptions& options, const FitHooks& hooks, int n_threads);
 
   // C (m, n) = A (m, k) B (k, n), row-major C.

@@ -97,7 +97,7 @@ def make_problem(model_class, activation, case, with_dropout):
     return net, X, Y, dropout, masks
 
 
-def numerical_gradients(net, X, Y, dropout, masks):
+def numerical_gradients(net, X, Y, dropout, masks, sample_weight=None):
     """Return central-difference gradients of the mean loss for every parameter."""
     W = [W_l.copy() for W_l in net.weights]
     b = [b_l.copy() for b_l in net.biases]
@@ -105,7 +105,9 @@ def numerical_gradients(net, X, Y, dropout, masks):
     def loss_at():
         net.weights = W
         net.biases = b
-        return net.gradients(X, Y, dropout=dropout, masks=masks)[0]
+        return net.gradients(
+            X, Y, dropout=dropout, masks=masks, sample_weight=sample_weight
+        )[0]
 
     dW = [np.zeros_like(W_l) for W_l in W]
     db = [np.zeros_like(b_l) for b_l in b]
@@ -149,6 +151,27 @@ def test_gradients_match_central_differences(
         # sign, factor or missing term gives errors of order 1.
         assert relative_error(dW[l], numeric_dW[l]) < 1e-6, f"dW[{l}]"
         assert relative_error(db[l], numeric_db[l]) < 1e-6, f"db[{l}]"
+
+
+@pytest.mark.parametrize("with_dropout", [False, True], ids=["plain", "dropout"])
+@pytest.mark.parametrize("case", list(OUTPUT_CASES))
+def test_weighted_gradients_match_central_differences(model_class, case, with_dropout):
+    net, X, Y, dropout, masks = make_problem(model_class, "tanh", case, with_dropout)
+    # Uneven weights and one zero, so a wrong weighting shows in every layer.
+    weights = np.array([0.5, 2.0, 0.0, 1.0, 3.0, 0.25])
+
+    _, dW, db = net.gradients(X, Y, dropout=dropout, masks=masks, sample_weight=weights)
+    numeric_dW, numeric_db = numerical_gradients(net, X, Y, dropout, masks, weights)
+    _, plain_dW, _ = net.gradients(X, Y, dropout=dropout, masks=masks)
+
+    for l in range(len(dW)):
+        assert np.linalg.norm(numeric_dW[l]) > 1e-4, f"dW[{l}] is ~0"
+        assert np.linalg.norm(numeric_db[l]) > 1e-4, f"db[{l}] is ~0"
+        # Accuracy as in test_gradients_match_central_differences.
+        assert relative_error(dW[l], numeric_dW[l]) < 1e-6, f"dW[{l}]"
+        assert relative_error(db[l], numeric_db[l]) < 1e-6, f"db[{l}]"
+        # The weights matter: the unweighted gradient is far off.
+        assert relative_error(plain_dW[l], numeric_dW[l]) > 1e-2, f"dW[{l}]"
 
 
 def test_gradients_differ_with_dropout(model_class):

@@ -397,6 +397,7 @@ def test_nesterov_without_momentum_is_accepted_by_adam():
 def _core_fit(net, X, Y, **changes):
     """Call the compiled fit directly, past the Python checks."""
     arguments = dict(
+        sample_weight=None,
         epochs=1,
         batch_size=4,
         optimizer="adam",

@@ -1,5 +1,5 @@
 """The compiled core against the NumPy reference: forward outputs, gradients, SGD
-steps, dropout with shared masks and whole training trajectories.
+steps, dropout with shared masks, sample weights and whole training trajectories.
 
 float64 runs must agree within 1e-10 (norm-wise relative error): both sides do
 the same arithmetic, in orders that differ only in how sums are grouped.
@@ -184,6 +184,110 @@ def test_trajectory_matches_reference(sizes, activation, output, dtype):
     history = net.fit(X, Y, **options)
     ref_history = ref.fit(X64, Y64, orders=orders, masks=masks, **options)
     assert len(history) == epochs
+    np.testing.assert_allclose(history, ref_history, rtol=TOLERANCE[dtype])
+    for l in range(len(sizes) - 1):
+        assert relative_error(net.weights[l], ref.weights[l]) < TOLERANCE[dtype], (
+            f"W[{l}]"
+        )
+        assert relative_error(net.biases[l], ref.biases[l]) < TOLERANCE[dtype], (
+            f"b[{l}]"
+        )
+
+
+def _sample_weights(rng, n, dtype):
+    """Return weights in [0, 2) in dtype, a quarter of them 0 (none when n is 1)."""
+    weights = rng.uniform(0, 2, n)
+    if n > 1:
+        weights[rng.choice(n, max(1, n // 4), replace=False)] = 0
+    return weights.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes,n,output", OUTPUT_CASES)
+def test_weighted_gradients_match_reference(sizes, n, output, dtype):
+    net, ref = make_pair(sizes, "tanh", output, dtype)
+    X, Y, X64, Y64 = _case_data(sizes, output, n, dtype)
+    weights = _sample_weights(np.random.default_rng(n), n, dtype)
+
+    loss, dW, db = net.gradients(X, Y, sample_weight=weights)
+    ref_loss, ref_dW, ref_db = ref.gradients(
+        X64, Y64, sample_weight=weights.astype(np.float64)
+    )
+
+    assert abs(loss - ref_loss) <= TOLERANCE[dtype] * max(1.0, abs(ref_loss))
+    for l in range(len(sizes) - 1):
+        assert relative_error(dW[l], ref_dW[l]) < TOLERANCE[dtype], f"dW[{l}]"
+        assert relative_error(db[l], ref_db[l]) < TOLERANCE[dtype], f"db[{l}]"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weighted_gradients_with_masks_match_reference(dtype):
+    sizes, n = (5, 33, 7, 2), 9
+    net, ref = make_pair(sizes, "relu", "softmax", dtype)
+    X, Y, X64, Y64 = _case_data(sizes, "softmax", n, dtype)
+    weights = _sample_weights(np.random.default_rng(1), n, dtype)
+    dropout = [0.2, 0.5, 0.5]
+    masks = net.dropout_masks(0, 0, n, dropout)
+
+    loss, dW, db = net.gradients(
+        X, Y, dropout=dropout, masks=masks, sample_weight=weights
+    )
+    ref_loss, ref_dW, ref_db = ref.gradients(
+        X64, Y64, dropout=dropout, masks=masks, sample_weight=weights.astype(float)
+    )
+
+    assert abs(loss - ref_loss) <= TOLERANCE[dtype] * max(1.0, abs(ref_loss))
+    for l in range(len(sizes) - 1):
+        assert relative_error(dW[l], ref_dW[l]) < TOLERANCE[dtype], f"dW[{l}]"
+        assert relative_error(db[l], ref_db[l]) < TOLERANCE[dtype], f"db[{l}]"
+
+
+WEIGHTED_OPTIMIZERS = {
+    "sgd": {"momentum": 0.9, "nesterov": True, "learning_rate": 0.05},
+    "adam": {"optimizer": "adam", "learning_rate": 0.01},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("penalty_scaling", ["none", "batch"])
+@pytest.mark.parametrize("optimizer", WEIGHTED_OPTIMIZERS)
+def test_weighted_trajectory_matches_reference(optimizer, penalty_scaling, dtype):
+    # 103 samples in batches of 25, shuffled, with dropout and penalties. Batch 1
+    # of epoch 0 has weight 0 only, so it takes no step and leaves the history.
+    sizes, n, batch_size, epochs = (7, 33, 4), 103, 25, 3
+    net, ref = make_pair(sizes, "logistic", "softmax", dtype)
+    X, Y, X64, Y64 = _case_data(sizes, "softmax", n, dtype)
+    dropout = [0.1, 0.3]
+    orders = [net.shuffle_order(e, n) for e in range(epochs)]
+    weights = np.random.default_rng(2).uniform(0.5, 3, n).astype(dtype)
+    weights[orders[0][25:50]] = 0
+    masks = [
+        [
+            net.dropout_masks(e, b, min(batch_size, n - b * batch_size), dropout)
+            for b in range(-(-n // batch_size))
+        ]
+        for e in range(epochs)
+    ]
+    options = dict(
+        epochs=epochs,
+        batch_size=batch_size,
+        l1=1e-3,
+        l2=0.1,
+        dropout=dropout,
+        penalty_scaling=penalty_scaling,
+        **WEIGHTED_OPTIMIZERS[optimizer],
+    )
+
+    history = net.fit(X, Y, sample_weight=weights, **options)
+    ref_history = ref.fit(
+        X64,
+        Y64,
+        sample_weight=weights.astype(np.float64),
+        orders=orders,
+        masks=masks,
+        **options,
+    )
+
     np.testing.assert_allclose(history, ref_history, rtol=TOLERANCE[dtype])
     for l in range(len(sizes) - 1):
         assert relative_error(net.weights[l], ref.weights[l]) < TOLERANCE[dtype], (

@@ -331,6 +331,15 @@ BAD_CALLS = {
     "beta_2-nan": _fit_call(beta_2=float("nan")),
     "rho": _fit_call(rho=-0.5),
     "epsilon": _fit_call(epsilon=0.0),
+    "sample_weight-2d": _fit_call(sample_weight=np.ones((64, 1))),
+    "sample_weight-length": _fit_call(sample_weight=np.ones(63)),
+    "sample_weight-nan": _fit_call(sample_weight=np.r_[np.ones(63), np.nan]),
+    "sample_weight-negative": _fit_call(sample_weight=np.r_[np.ones(63), -1.0]),
+    "sample_weight-zeros": _fit_call(sample_weight=np.zeros(64)),
+    "sample_weight-complex": _fit_call(sample_weight=np.ones(64, dtype=complex)),
+    "sample_weight-gradients": lambda model_class: model_class(
+        [6, 5, 3], seed=0
+    ).gradients(X_GOOD[:2], Y_GOOD[:2], sample_weight=[1.0, -2.0]),
     "masks-no-dropout": _gradients_call(None, [None, MASK_1]),
     "masks-count": _gradients_call(0.5, [MASK_0]),
     "masks-array": _gradients_call(0.5, np.ones((2, 2, 5), dtype=bool)),
@@ -448,6 +457,145 @@ def test_inputs_of_any_layout_are_converted_not_misread():
         np.testing.assert_array_equal(net.forward(variant), expected)
     # float16 input is rounded, then computed in float64.
     assert net.forward(variants[-1]).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "weights,error,match",
+    [
+        (
+            np.ones((64, 1)),
+            ValueError,
+            r"^sample_weight must be a 1-D array with one weight per sample, shape "
+            r"\(64,\), got shape \(64, 1\)$",
+        ),
+        (np.ones(10), ValueError, r"shape \(64,\), got shape \(10,\)$"),
+        (
+            np.r_[np.ones(5), np.inf, np.ones(58)],
+            ValueError,
+            r"^sample_weight must contain only finite values, got inf at \(5,\)$",
+        ),
+        (
+            np.r_[np.ones(7), -0.5, np.ones(56)],
+            ValueError,
+            r"^sample_weight must be >= 0, got -0.5 at index 7$",
+        ),
+        (
+            np.zeros(64),
+            ValueError,
+            "^sample_weight must contain at least one positive weight, got all zeros$",
+        ),
+        (["a"] * 64, TypeError, "^sample_weight must hold real numbers"),
+    ],
+)
+def test_sample_weight_rejected_before_training(weights, error, match):
+    net = fastmlp.MLP([6, 5, 3], seed=0)
+    before = _snapshot(net)
+    with pytest.raises(error, match=match):
+        net.fit(X_GOOD, Y_GOOD, epochs=1, sample_weight=weights)
+    with pytest.raises(error, match=match):
+        net.gradients(X_GOOD, Y_GOOD, sample_weight=weights)
+    _assert_same_parameters(before, net)
+    assert net.epoch == 0
+
+
+@pytest.mark.parametrize(
+    "weights,match",
+    [
+        ([1.0, -1.0], r"sample_weight must be finite and >= 0, got -1.0+ at index 1"),
+        ([np.nan, 1.0], "sample_weight must be finite and >= 0, got nan at index 0"),
+        ([0.0, 0.0], "sample_weight must contain a positive weight, got all zeros"),
+        ([1.0], r"sample_weight must have shape \(2,\), got \(1,\)"),
+    ],
+)
+def test_core_rejects_bad_sample_weight(weights, match):
+    # Past the Python checks, straight into the compiled module.
+    net = fastmlp.MLP([6, 5, 3], dtype="float64", seed=0)
+    X, Y = X_GOOD[:2].astype(np.float64), np.eye(3)[Y_GOOD[:2]]
+    no_masks, no_dropout = [None, None], [0.0, 0.0]
+    with pytest.raises(ValueError, match=match):
+        net._core.gradients(X, Y, np.array(weights), no_masks, no_dropout, 1)
+
+
+# Sample weights -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unit_weights_give_same_bits_as_none(dtype):
+    X, y = _data(n=90, n_in=7, dtype=dtype)
+    options = dict(
+        epochs=3,
+        batch_size=8,
+        learning_rate=0.01,
+        optimizer="adam",
+        dropout=0.2,
+        l2=0.1,
+        penalty_scaling="batch",
+    )
+    plain = fastmlp.MLP([7, 12, 3], dtype=dtype, seed=5)
+    weighted = fastmlp.MLP([7, 12, 3], dtype=dtype, seed=5)
+
+    assert plain.fit(X, y, **options) == weighted.fit(
+        X, y, sample_weight=np.ones(90), **options
+    )
+    _assert_same_parameters(plain, weighted)
+
+    loss, dW, db = plain.gradients(X, y)
+    weighted_loss, weighted_dW, weighted_db = plain.gradients(
+        X, y, sample_weight=np.ones(90)
+    )
+    assert loss == weighted_loss
+    for a, b in zip(dW + db, weighted_dW + weighted_db):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("model_class", [fastmlp.MLP, fastmlp.reference.MLP])
+def test_integer_weights_equal_repeated_rows(model_class):
+    X, y = _data(n=12, n_in=6, dtype=np.float64)
+    counts = np.array([1, 3, 0, 2, 1, 1, 4, 0, 1, 2, 1, 1])
+    net = model_class([6, 5, 3], dtype="float64", seed=0)
+
+    loss, dW, db = net.gradients(X, y, sample_weight=counts)
+    repeated = np.repeat(np.arange(12), counts)
+    repeated_loss, repeated_dW, repeated_db = net.gradients(X[repeated], y[repeated])
+
+    # The same sums, grouped differently: a few float64 roundings apart.
+    assert loss == pytest.approx(repeated_loss, rel=1e-13)
+    for a, b in zip(dW + db, repeated_dW + repeated_db):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_zero_weight_batch_takes_no_step():
+    X, y = _data(n=40, n_in=6)
+    weights = np.r_[np.zeros(8), np.ones(32)]
+    options = dict(epochs=2, batch_size=8, shuffle=False, optimizer="adam", l2=0.1)
+    weighted = fastmlp.MLP([6, 5, 3], seed=0)
+    trimmed = fastmlp.MLP([6, 5, 3], seed=0)
+
+    history = weighted.fit(X, y, sample_weight=weights, **options)
+    trimmed_history = trimmed.fit(X[8:], y[8:], **options)
+
+    # The first batch neither updates nor counts in the epoch's mean loss.
+    assert history == trimmed_history
+    _assert_same_parameters(weighted, trimmed)
+    assert weighted._core.adam_step == trimmed._core.adam_step == 8
+
+
+def test_zero_weight_row_with_overflowing_loss_ignored():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 4))
+    Y = rng.normal(size=(6, 2))
+    Y[0] = 1e200  # its squared error overflows float64 to inf
+    net = fastmlp.MLP([4, 5, 2], output="identity", dtype="float64", seed=0)
+    weights = np.array([0.0, 1.0, 2.0, 1.0, 1.0, 3.0])
+
+    loss, dW, db = net.gradients(X, Y, sample_weight=weights)
+    kept_loss, kept_dW, kept_db = net.gradients(X[1:], Y[1:], sample_weight=weights[1:])
+
+    assert np.isfinite(loss)
+    # Only the place of the zero row in the sums differs.
+    assert loss == pytest.approx(kept_loss, rel=1e-14)
+    for a, b in zip(dW + db, kept_dW + kept_db):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 
 # Determinism and state ----------------------------------------------------------

@@ -64,6 +64,18 @@ void check_matrix(const py::array& a, const char* name, Index rows, Index cols) 
   }
 }
 
+// Returns the data of optional sample weights (null without them), after
+// checking that they are 1-D with n entries.
+template <typename T>
+const T* sample_weight_data(const std::optional<Array<T>>& sample_weight, Index n) {
+  if (!sample_weight) return nullptr;
+  if (sample_weight->ndim() != 1 || sample_weight->shape(0) != n) {
+    throw py::value_error("sample_weight must have shape (" + std::to_string(n) +
+                          ",), got " + shape_of(*sample_weight));
+  }
+  return sample_weight->data();
+}
+
 // Polls Python for pending signals (Ctrl-C) at most every 20 ms, so a loop of tiny
 // batches does not take the GIL thousands of times a second. A raised exception is
 // kept and rethrown once the GIL is held again.
@@ -187,12 +199,14 @@ class PyNetwork {
   }
 
   py::tuple gradients(const Array<T>& X, const Array<T>& Y,
+                      const std::optional<Array<T>>& sample_weight,
                       const std::vector<std::optional<Mask>>& masks,
                       const std::vector<double>& dropout, int n_threads) const {
     check_not_training("compute gradients of");
     check_matrix(X, "X", -1, net_.n_in());
     const Index n = X.shape(0);
     check_matrix(Y, "Y", n, net_.n_out());
+    const T* weights = sample_weight_data(sample_weight, n);
     const Index L = net_.n_layers();
     if (static_cast<Index>(masks.size()) != L || static_cast<Index>(dropout.size()) != L) {
       throw py::value_error("masks and dropout must each hold " + std::to_string(L) +
@@ -221,8 +235,8 @@ class PyNetwork {
     double loss;
     {
       py::gil_scoped_release release;
-      loss = fastmlp::active_engine<T>().gradients(net_, x, y, n, mask_data, dropout, dW, db,
-                                                   fastmlp::resolve_threads(n_threads));
+      loss = fastmlp::active_engine<T>().gradients(net_, x, y, weights, n, mask_data, dropout,
+                                                   dW, db, fastmlp::resolve_threads(n_threads));
     }
     return py::make_tuple(loss, dW_list, db_list);
   }
@@ -231,7 +245,8 @@ class PyNetwork {
   // callback, if any, is called as callback(epoch, loss, penalty).
   // learning_rate is a float, or a callable schedule(epoch) -> float called
   // before each epoch (from 1).
-  py::tuple fit(const Array<T>& X, const Array<T>& Y, Index epochs, Index batch_size,
+  py::tuple fit(const Array<T>& X, const Array<T>& Y,
+                const std::optional<Array<T>>& sample_weight, Index epochs, Index batch_size,
                 const std::string& optimizer, const py::object& learning_rate, double momentum,
                 bool nesterov, double beta_1, double beta_2, double rho, double epsilon,
                 double l1, double l2, bool scale_penalty_by_batch,
@@ -239,6 +254,7 @@ class PyNetwork {
                 const std::optional<py::function>& callback, int n_threads) {
     check_matrix(X, "X", -1, net_.n_in());
     check_matrix(Y, "Y", X.shape(0), net_.n_out());
+    const T* weights = sample_weight_data(sample_weight, X.shape(0));
     fastmlp::FitOptions options;
     options.epochs = epochs;
     options.batch_size = batch_size;
@@ -291,7 +307,7 @@ class PyNetwork {
     fastmlp::FitResult result;
     {
       py::gil_scoped_release release;
-      result = fastmlp::active_engine<T>().fit(net_, x, y, n, options, hooks,
+      result = fastmlp::active_engine<T>().fit(net_, x, y, weights, n, options, hooks,
                                                fastmlp::resolve_threads(n_threads));
     }
     if (poller.error()) throw std::move(*poller.error());
@@ -370,9 +386,10 @@ void bind_network(py::module_& m, const char* name) {
       .def("forward", &PyNetwork<T>::forward, py::arg("X"), py::arg("n_threads"),
            "Return the output activations for X (n, n_in).")
       .def("gradients", &PyNetwork<T>::gradients, py::arg("X"), py::arg("Y"),
-           py::arg("masks"), py::arg("dropout"), py::arg("n_threads"),
-           "Return (mean data loss, dW list, db list) for one batch.")
-      .def("fit", &PyNetwork<T>::fit, py::arg("X"), py::arg("Y"), py::arg("epochs"),
+           py::arg("sample_weight"), py::arg("masks"), py::arg("dropout"),
+           py::arg("n_threads"), "Return (mean data loss, dW list, db list) for one batch.")
+      .def("fit", &PyNetwork<T>::fit, py::arg("X"), py::arg("Y"), py::arg("sample_weight"),
+           py::arg("epochs"),
            py::arg("batch_size"), py::arg("optimizer"), py::arg("learning_rate"),
            py::arg("momentum"), py::arg("nesterov"), py::arg("beta_1"), py::arg("beta_2"),
            py::arg("rho"), py::arg("epsilon"), py::arg("l1"), py::arg("l2"),

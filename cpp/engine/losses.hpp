@@ -72,10 +72,14 @@ double output_loss_row(Output output, const T* z, const T* y, Index width) {
 
 // For a batch of n rows: Z (n, width) += b, Y_hat = output activation, row_loss[i]
 // = loss of row i, dZ = (Y_hat - Y) * scale with scale = 1 / n for the batch mean.
-// Any of Y, dZ may be null to skip the loss and the delta. Rows are independent.
+// With sample weights s (null: none), row i is scaled by s_i / weight_sum in
+// place of scale, and a row of weight 0 gets a zero delta even when its loss is
+// not finite. Any of Y, dZ may be null to skip the loss and the delta. Rows are
+// independent.
 template <typename T>
 void output_forward(Output output, const T* b, const T* Y, T* Z, T* Y_hat, T* dZ,
-                    double* row_loss, Index n, Index width, T scale, int n_threads) {
+                    double* row_loss, Index n, Index width, T scale, int n_threads,
+                    const T* weights = nullptr, double weight_sum = 0) {
   // Rows cost tens of nanoseconds each (exp and log), so fewer of them pay for a
   // second thread than in the plain elementwise loops.
   for_each_chunk(n, threads_for(4 * n * width, n_threads), [&](Index begin, Index end) {
@@ -89,7 +93,14 @@ void output_forward(Output output, const T* b, const T* Y, T* Z, T* Y_hat, T* dZ
       row_loss[i] = output_loss_row(output, z_i, y_i, width);
       if (dZ == nullptr) continue;
       T* dz_i = dZ + i * width;
-      for (Index j = 0; j < width; ++j) dz_i[j] = (y_hat_i[j] - y_i[j]) * scale;
+      // The factor is rounded once from double, as 1 / n is, so weights of 1
+      // give the bits of no weights.
+      const T row_scale = weights == nullptr ? scale : T(double(weights[i]) / weight_sum);
+      if (row_scale == T(0)) {
+        std::fill(dz_i, dz_i + width, T(0));
+        continue;
+      }
+      for (Index j = 0; j < width; ++j) dz_i[j] = (y_hat_i[j] - y_i[j]) * row_scale;
     }
   });
 }
@@ -100,6 +111,26 @@ inline double mean_row_loss(const double* row_loss, Index n) {
   double sum = 0;
   for (Index i = 0; i < n; ++i) sum += row_loss[i];
   return n > 0 ? sum / double(n) : 0.0;
+}
+
+// sum_i s_i row_loss[i] / weight_sum, summed in index order. Rows of weight 0
+// are left out, so a non-finite loss of such a row does not reach the mean.
+template <typename T>
+double weighted_mean_row_loss(const double* row_loss, const T* weights, double weight_sum,
+                              Index n) {
+  double sum = 0;
+  for (Index i = 0; i < n; ++i) {
+    if (weights[i] != T(0)) sum += double(weights[i]) * row_loss[i];
+  }
+  return sum / weight_sum;
+}
+
+// The sum of n sample weights in double, added in index order.
+template <typename T>
+double sum_of_weights(const T* weights, Index n) {
+  double sum = 0;
+  for (Index i = 0; i < n; ++i) sum += double(weights[i]);
+  return sum;
 }
 
 FASTMLP_ENGINE_END

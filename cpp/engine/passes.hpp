@@ -28,6 +28,7 @@ struct Workspace {
   std::vector<Buffer<T>> dW, db;
   std::vector<const T*> inputs;  // the A_l each layer read in the last forward pass
   Buffer<T> Y;                   // (rows, n_out): the batch's targets
+  Buffer<T> sample_weight;       // (rows): the batch's sample weights, when gathered
   Buffer<T> Y_hat;               // (rows, n_out)
   Buffer<double> row_loss;       // (rows)
   Buffer<double> row_sums;       // 2 per weight row, for penalty sums
@@ -66,6 +67,7 @@ void reserve(const Model<T>& model, Workspace<T>& ws, Index rows, bool training 
   grow(ws.row_loss, rows);
   if (!training) return;
   grow(ws.Y, rows * model.n_out());
+  grow(ws.sample_weight, rows);
   grow(ws.row_sums, 2 * widest);
 }
 
@@ -73,10 +75,13 @@ void reserve(const Model<T>& model, Workspace<T>& ws, Index rows, bool training 
 // be ws.A[0] or the caller's data. D[l] (null: not dropped) scales A[l] for
 // l >= 1; the caller applies D[0] to X. With targets Y (n, n_out) it also fills
 // ws.row_loss and ws.dZ of the last layer with (Y_hat - Y) / n and returns the
-// mean loss. Without targets it returns 0. Y_hat lands in ws.Y_hat.
+// mean loss. Without targets it returns 0. Y_hat lands in ws.Y_hat. With sample
+// weights s (n) whose sum weight_sum is above 0, row i of dZ is
+// s_i (Y_hat - Y) / weight_sum and the loss is the s-weighted mean.
 template <typename T>
 double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
-               const std::vector<const T*>& D, Index n, int n_threads) {
+               const std::vector<const T*>& D, Index n, int n_threads,
+               const T* weights = nullptr, double weight_sum = 0) {
   const T* input = X;
   const Index L = model.n_layers();
   for (Index l = 0; l < L; ++l) {
@@ -93,10 +98,13 @@ double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     } else {
       T* dZ = Y != nullptr ? ws.dZ[l].data() : nullptr;
       output_forward(model.output(), layer.b.data(), Y, Z, ws.Y_hat.data(), dZ,
-                     ws.row_loss.data(), n, layer.n_out, T(1) / T(n), n_threads);
+                     ws.row_loss.data(), n, layer.n_out, T(1.0 / double(n)), n_threads,
+                     weights, weight_sum);
     }
   }
-  return Y != nullptr ? mean_row_loss(ws.row_loss.data(), n) : 0.0;
+  if (Y == nullptr) return 0.0;
+  if (weights == nullptr) return mean_row_loss(ws.row_loss.data(), n);
+  return weighted_mean_row_loss(ws.row_loss.data(), weights, weight_sum, n);
 }
 
 // db (width) = sums over the n rows of dZ (n, width), added in row order.

@@ -23,13 +23,34 @@
 
 FASTMLP_ENGINE_BEGIN
 
+// Throws std::invalid_argument unless the n sample weights (null: none) are
+// finite, non-negative and not all zero.
+template <typename T>
+void check_sample_weight(const T* weights, Index n) {
+  if (weights == nullptr) return;
+  for (Index i = 0; i < n; ++i) {
+    if (!(weights[i] >= 0) || !std::isfinite(weights[i])) {
+      throw std::invalid_argument("sample_weight must be finite and >= 0, got " +
+                                  std::to_string(weights[i]) + " at index " +
+                                  std::to_string(i));
+    }
+  }
+  if (sum_of_weights(weights, n) == 0) {
+    throw std::invalid_argument("sample_weight must contain a positive weight, got all zeros");
+  }
+}
+
 // Mean data loss of X (n, n_in) against Y (n, n_out) and its gradients, written to
 // dW[l] (n_out, n_in) and db[l] (n_out). masks[l] (null: layer input kept whole) is
-// a (n, sizes[l]) keep-mask; kept units are scaled by 1 / (1 - p[l]).
+// a (n, sizes[l]) keep-mask; kept units are scaled by 1 / (1 - p[l]). With sample
+// weights s (n), the loss is sum_i s_i l_i / sum_i s_i and dW, db are its
+// gradients.
 template <typename T>
-double gradients(const Model<T>& model, const T* X, const T* Y, Index n,
-                 const std::vector<const std::uint8_t*>& masks, const std::vector<double>& p,
-                 const std::vector<T*>& dW, const std::vector<T*>& db, int n_threads) {
+double gradients(const Model<T>& model, const T* X, const T* Y, const T* sample_weight,
+                 Index n, const std::vector<const std::uint8_t*>& masks,
+                 const std::vector<double>& p, const std::vector<T*>& dW,
+                 const std::vector<T*>& db, int n_threads) {
+  check_sample_weight(sample_weight, n);
   Workspace<T> ws;
   reserve(model, ws, n);
   std::vector<const T*> D(model.n_layers(), nullptr);
@@ -44,7 +65,10 @@ double gradients(const Model<T>& model, const T* X, const T* Y, Index n,
     input = ws.A[0].data();
   }
 
-  const double loss = forward(model, ws, input, Y, D, n, n_threads);
+  const double total_weight =
+      sample_weight == nullptr ? 0.0 : sum_of_weights(sample_weight, n);
+  const double loss =
+      forward(model, ws, input, Y, D, n, n_threads, sample_weight, total_weight);
   for (Index l = model.n_layers() - 1; l >= 0; --l) {
     backward_layer(model, ws, D, l, n, n_threads);
     std::copy(ws.dW[l].begin(), ws.dW[l].end(), dW[l]);
@@ -62,6 +86,7 @@ struct BatchLoss {
   double data = 0;
   double penalty = 0;
   bool finite = true;  // false: the loss was NaN or infinite and nothing was updated
+  bool skipped = false;  // true: the batch's sample weights sum to 0, so no update
 };
 
 // The optimizer state of a layer's weights, and of its biases.
@@ -77,12 +102,17 @@ State<T> bias_state(Layer<T>& layer) {
 }
 
 // One update step on the batch whose rows are X (rows, n_in) and Y (rows,
-// n_out), already gathered; X may be ws.A[0]. Dropout masks are keyed by
-// (epoch, batch). Adam's step count advances only when the loss is finite.
+// n_out), already gathered; X may be ws.A[0]. weights (null: none) are the rows'
+// sample weights, and a batch whose weights sum to 0 is skipped: no forward
+// pass, no update. Dropout masks are keyed by (epoch, batch). Adam's step count
+// advances only when the batch is updated.
 template <typename T>
-BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y, Index rows,
-                   const FitOptions& options, std::uint64_t epoch, std::uint64_t batch,
-                   std::vector<const T*>& D, int n_threads) {
+BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
+                      const T* weights, Index rows, const FitOptions& options,
+                      std::uint64_t epoch, std::uint64_t batch, std::vector<const T*>& D,
+                      int n_threads) {
+  const double total_weight = weights == nullptr ? 0.0 : sum_of_weights(weights, rows);
+  if (weights != nullptr && total_weight == 0) return {0.0, 0.0, true, true};
   for (Index l = 0; l < model.n_layers(); ++l) {
     const double p = options.dropout[l];
     D[l] = nullptr;
@@ -96,13 +126,15 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     X = ws.A[0].data();
   }
 
-  const double loss = forward(model, ws, X, Y, D, rows, n_threads);
+  const double loss = forward(model, ws, X, Y, D, rows, n_threads, weights, total_weight);
   if (!std::isfinite(loss)) return {loss, 0.0, false};
 
   StepOptions step_options = options.step;
   if (options.scale_penalty_by_batch) {
-    step_options.l1 /= double(rows);
-    step_options.l2 /= double(rows);
+    // scikit-learn divides by the batch's sum of sample weights when it has them.
+    const double scale = weights == nullptr ? double(rows) : total_weight;
+    step_options.l1 /= scale;
+    step_options.l2 /= scale;
   }
   if (step_options.optimizer == Optimizer::kAdam) model.set_adam_step(model.adam_step() + 1);
   const Step<T> step = make_step<T>(step_options, model.adam_step());
@@ -152,8 +184,10 @@ inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t ba
                             "epoch. Lower the learning rate, or scale the inputs and targets");
 }
 
-// Trains on X (n, n_in) and Y (n, n_out) for options.epochs epochs. Batches are
-// consecutive slices of each epoch's order; the last, partial batch is kept. The
+// Trains on X (n, n_in) and Y (n, n_out), with sample weights (n) unless
+// sample_weight is null, for options.epochs epochs. Batches are consecutive
+// slices of each epoch's order; the last, partial batch is kept. A batch whose
+// weights sum to 0 is skipped and left out of the epoch's mean loss. The
 // epoch counter of the network keys shuffling and dropout and persists, as does
 // the optimizer state, so fit(a) then fit(b) equals fit(a + b). When
 // hooks.learning_rate is set it supplies each epoch's rate before the epoch
@@ -164,11 +198,12 @@ inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t ba
 // restores the model to the start of that epoch (parameters, optimizer state and
 // epoch counter). Then fit throws std::runtime_error.
 template <typename T>
-FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions& options,
-              const FitHooks& hooks, int n_threads) {
+FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, Index n,
+              const FitOptions& options, const FitHooks& hooks, int n_threads) {
   const bool scheduled = static_cast<bool>(hooks.learning_rate);
   check_fit_options(options, model.n_layers(), !scheduled);
   if (n < 1) throw std::invalid_argument("fit needs at least one sample, got 0");
+  check_sample_weight(sample_weight, n);
   const Index batch_size = std::min(options.batch_size, n);
   Workspace<T> ws;
   reserve(model, ws, batch_size);
@@ -198,28 +233,39 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
       std::iota(order.begin(), order.end(), Index(0));
     }
 
-    double weighted_loss = 0, weighted_penalty = 0;
+    // Row-count weighted sums over the batches that were updated, as scikit-learn
+    // averages its epoch loss.
+    double weighted_loss = 0, weighted_penalty = 0, counted_rows = 0;
     std::uint64_t batch = 0;
     for (Index start = 0; start < n; start += batch_size, ++batch) {
       const Index rows = std::min(batch_size, n - start);
       const T* X_batch = X + start * model.n_in();
       const T* Y_batch = Y + start * model.n_out();
+      const T* weights_batch = sample_weight == nullptr ? nullptr : sample_weight + start;
       if (options.shuffle) {
         // Gather so the GEMMs read contiguous rows.
         gather_rows(X, order.data() + start, ws.A[0].data(), rows, model.n_in(), n_threads);
         gather_rows(Y, order.data() + start, ws.Y.data(), rows, model.n_out(), n_threads);
         X_batch = ws.A[0].data();
         Y_batch = ws.Y.data();
+        if (sample_weight != nullptr) {
+          gather_rows(sample_weight, order.data() + start, ws.sample_weight.data(), rows, 1,
+                      n_threads);
+          weights_batch = ws.sample_weight.data();
+        }
       }
       const BatchLoss batch_loss =
-          train_batch(model, ws, X_batch, Y_batch, rows, epoch_options, epoch, batch, D,
-                      n_threads);
+          train_batch(model, ws, X_batch, Y_batch, weights_batch, rows, epoch_options, epoch,
+                      batch, D, n_threads);
       if (!batch_loss.finite) {
         model.restore(epoch_start);
         throw divergence_error(epoch, batch, batch_loss.data);
       }
-      weighted_loss += double(rows) * (batch_loss.data + batch_loss.penalty);
-      weighted_penalty += double(rows) * batch_loss.penalty;
+      if (!batch_loss.skipped) {
+        weighted_loss += double(rows) * (batch_loss.data + batch_loss.penalty);
+        weighted_penalty += double(rows) * batch_loss.penalty;
+        counted_rows += double(rows);
+      }
       const bool last_batch = start + batch_size >= n;
       if (!last_batch && hooks.stop_requested && hooks.stop_requested()) {
         result.stopped_early = true;
@@ -233,8 +279,9 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, Index n, const FitOptions
       throw divergence_error(epoch, kNoBatch);
     }
     model.set_epoch(epoch + 1);
-    const double loss = weighted_loss / double(n);
-    const double penalty = weighted_penalty / double(n);
+    // Weights that are not all zero leave at least one batch counted.
+    const double loss = weighted_loss / counted_rows;
+    const double penalty = weighted_penalty / counted_rows;
     result.history.push_back(loss);
     result.penalties.push_back(penalty);
     if (hooks.stop_requested && hooks.stop_requested()) {

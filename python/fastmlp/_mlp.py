@@ -10,6 +10,7 @@ from . import _core
 from ._validation import (
     as_matrix,
     as_parameter_list,
+    as_sample_weight,
     as_targets,
     check_callback,
     check_dropout,
@@ -209,7 +210,7 @@ class MLP:
         """
         return self._core.forward(self._input(X), self._threads())
 
-    def gradients(self, X, Y, dropout=None, masks=None):
+    def gradients(self, X, Y, dropout=None, masks=None, sample_weight=None):
         """Return ``(loss, dW, db)`` of the mean data loss over the batch (X, Y).
 
         Parameters
@@ -224,16 +225,23 @@ class MLP:
             One keep-mask of shape ``(n_samples, sizes[l])`` per input and
             hidden layer, None for a layer that is not dropped. Needs
             ``dropout`` for the scale ``1 / (1 - p_l)`` of kept units.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative, finite weights, not all zero, cast to the model's
+            dtype. As in scikit-learn, the loss becomes the weighted mean
+            ``sum_i s_i l_i / sum_i s_i`` and the output delta of row i
+            ``s_i (y_hat_i - y_i) / sum_i s_i``. None weighs every row equally
+            and costs nothing extra.
 
         Returns
         -------
         loss : float
-            Mean data loss, without penalties.
+            Mean data loss (weighted with sample_weight), without penalties.
         dW, db : list of ndarray
             Fresh arrays with the shapes of ``weights`` and ``biases``.
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
+        weights = as_sample_weight(sample_weight, X.shape[0], self._dtype)
         p = None if dropout is None else check_dropout(dropout, self.n_layers)
         if masks is not None:
             masks = check_masks(masks, X.shape[0], self._sizes, p)
@@ -242,7 +250,7 @@ class MLP:
         else:
             p = [0.0] * self.n_layers
             masks = [None] * self.n_layers
-        loss, dW, db = self._core.gradients(X, Y, masks, p, self._threads())
+        loss, dW, db = self._core.gradients(X, Y, weights, masks, p, self._threads())
         return float(loss), dW, db
 
     def fit(
@@ -265,8 +273,9 @@ class MLP:
         beta_2=0.999,
         rho=0.99,
         epsilon=1e-8,
+        sample_weight=None,
     ):
-        """Train by minibatch SGD, RMSprop or Adam; return the loss of each epoch.
+        """Train by minibatch SGD, RMSprop or Adam and return the loss of each epoch.
 
         Every argument is checked before the first step; a rejected call leaves
         the model unchanged. The loop over epochs and batches runs in the
@@ -288,7 +297,7 @@ class MLP:
             Its result is checked like a constant rate. A value that is not
             a positive finite number raises ValueError (TypeError for a value
             that is not a number) and leaves the model at the end of the
-            previous epoch; so does an exception raised by the schedule.
+            previous epoch, as does an exception raised by the schedule.
         momentum : float in [0, 1), default=0.0
             SGD only: any other optimizer raises ValueError for a nonzero value.
         nesterov : bool, default=False
@@ -307,8 +316,8 @@ class MLP:
             ``callback(epoch, loss)`` after each epoch, epoch counting from 1
             within this call; returning True stops training.
         penalty_scaling : {"none", "batch"}, default="none"
-            "batch" divides l1 and l2 by the batch's row count, as scikit-learn
-            scales ``alpha``.
+            "batch" divides l1 and l2 by the batch's row count (its sum of
+            sample weights when given), as scikit-learn scales ``alpha``.
         optimizer : {"sgd", "rmsprop", "adam"}, default="sgd"
             The update rule, with g the weight gradient above (biases: their
             data gradient):
@@ -330,12 +339,19 @@ class MLP:
             RMSprop's decay rate of the mean square (PyTorch's ``alpha``).
         epsilon : float > 0, default=1e-8
             Added to the root of the second moment by RMSprop and Adam.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights as in `gradients`, shuffled with their rows. Each batch
+            minimises its weighted mean loss. A batch whose weights sum to 0
+            takes no step (no update, no Adam step count) and is left out of
+            the history. None costs nothing extra.
 
         Returns
         -------
         history : list of float
             Per epoch: the mean over samples of the batch losses (computed
             before each batch's update, with dropout) plus the penalty terms.
+            Batches count by their row count, also with sample weights, as in
+            scikit-learn.
 
         Raises
         ------
@@ -368,6 +384,7 @@ class MLP:
             beta_2=beta_2,
             rho=rho,
             epsilon=epsilon,
+            sample_weight=sample_weight,
         )
         return history
 
@@ -392,6 +409,7 @@ class MLP:
         beta_2=0.999,
         rho=0.99,
         epsilon=1e-8,
+        sample_weight=None,
     ):
         """Run fit; return (history, penalties): per-epoch losses and penalty parts.
 
@@ -399,6 +417,7 @@ class MLP:
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
+        weights = as_sample_weight(sample_weight, X.shape[0], self._dtype)
         options = check_fit_options(
             self.n_layers,
             epochs=epochs,
@@ -427,6 +446,7 @@ class MLP:
         history, penalties = self._core.fit(
             X,
             Y,
+            weights,
             options["epochs"],
             options["batch_size"],
             options["optimizer"],

@@ -603,6 +603,36 @@ def as_targets(Y, n_samples, n_out, output, dtype, name="Y"):
     return Y
 
 
+def as_sample_weight(sample_weight, n_samples, dtype):
+    """Return sample weights as a C-contiguous 1-D array of dtype, or None.
+
+    Raises unless they are real, 1-D with n_samples entries, finite, >= 0 and
+    not all zero.
+    """
+    if sample_weight is None:
+        return None
+    name = "sample_weight"
+    weights = as_array(sample_weight, name)
+    check_real_dtype(weights, name)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must be a 1-D array with one weight per sample, shape "
+            f"({n_samples},), got shape {weights.shape}"
+        )
+    weights = as_finite_array(weights, dtype, name, data=False)
+    negative = np.flatnonzero(weights < 0)
+    if negative.size:
+        first = int(negative[0])
+        raise ValueError(
+            f"{name} must be >= 0, got {weights[first]!s} at index {first}"
+        )
+    if not weights.any():
+        raise ValueError(
+            f"{name} must contain at least one positive weight, got all zeros"
+        )
+    return weights
+
+
 def _one_hot(labels, n_out, dtype, name):
     """Return one-hot rows for integer class indices in [0, n_out)."""
     if labels.dtype.kind not in "iu":

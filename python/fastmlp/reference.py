@@ -24,6 +24,7 @@ import numpy as np
 from ._validation import (
     as_matrix,
     as_parameter_list,
+    as_sample_weight,
     as_targets,
     check_callback,
     check_dropout,
@@ -61,7 +62,7 @@ __all__ = [
     "tanh_derivative",
 ]
 
-# Version 2 added the RMSprop and Adam state; version 1 files still load.
+# Version 2 added the RMSprop and Adam state. Version 1 files still load.
 FORMAT_VERSION = 2
 
 
@@ -254,7 +255,7 @@ LOSSES = {
 }
 
 
-def loss(Z_out, Y, output):
+def loss(Z_out, Y, output, sample_weight=None):
     """Return the mean loss of a batch as a Python float.
 
     Parameters
@@ -266,9 +267,17 @@ def loss(Z_out, Y, output):
     output : {"softmax", "logistic", "identity"}
         Output activation, which selects the paired loss (cross-entropy,
         binary cross-entropy, squared error).
+    sample_weight : ndarray of shape (n,), optional
+        Weights s_i >= 0 with a positive sum. The mean becomes the weighted
+        mean ``sum_i s_i l_i / sum_i s_i``, summed in float64.
     """
-    per_sample = LOSSES[output](Z_out, Y)
-    return float(per_sample.sum(dtype=np.float64) / Z_out.shape[0])
+    per_sample = LOSSES[output](Z_out, Y).astype(np.float64)
+    if sample_weight is None:
+        return float(per_sample.sum() / Z_out.shape[0])
+    s = sample_weight.astype(np.float64)
+    # A row of weight 0 adds nothing, even where its loss overflowed.
+    per_sample = np.where(s > 0, per_sample, 0.0)
+    return float((s * per_sample).sum() / s.sum())
 
 
 # ---------------------------------------------------------------------------
@@ -276,12 +285,14 @@ def loss(Z_out, Y, output):
 # ---------------------------------------------------------------------------
 
 
-def output_delta(A_out, Y):
+def output_delta(A_out, Y, sample_weight=None):
     """Return dZ^(L), the gradient of the mean batch loss at the output Z.
 
     For each of the three output/loss pairs the gradient of one sample's loss at
     z is ``y_hat - y``, and dividing by n gives the gradient of the batch mean.
     It is formed without dL/dy_hat, so saturated outputs give finite gradients.
+    With sample weights, row i is scaled by ``s_i / sum_j s_j`` in place of
+    ``1 / n``, the gradient of the weighted mean.
 
     Parameters
     ----------
@@ -289,9 +300,15 @@ def output_delta(A_out, Y):
         Output activations y_hat = A^(L).
     Y : ndarray of shape (n, n_out)
         Targets.
+    sample_weight : ndarray of shape (n,), optional
+        Weights s_i >= 0 with a positive sum.
     """
-    n = A_out.shape[0]
-    return (A_out - Y) / A_out.dtype.type(n)
+    if sample_weight is None:
+        n = A_out.shape[0]
+        return (A_out - Y) / A_out.dtype.type(n)
+    s = sample_weight.astype(np.float64)
+    row_scale = (s / s.sum()).astype(A_out.dtype)
+    return (A_out - Y) * row_scale[:, None]
 
 
 def backward(Z, A, W, dZ_out, activation, masks=None, p=None):
@@ -715,7 +732,7 @@ class MLP:
         _, A = forward(X, self._W, self._b, self._activation, self._output)
         return A[-1]
 
-    def gradients(self, X, Y, dropout=None, masks=None):
+    def gradients(self, X, Y, dropout=None, masks=None, sample_weight=None):
         """Return the mean data loss and its gradients for one batch (no penalty).
 
         Parameters
@@ -732,6 +749,9 @@ class MLP:
             that is not dropped. They need `dropout` for the scale 1 / (1 - p_l)
             of kept units. Without masks, layers with p > 0 get masks from
             ``np.random.default_rng([seed, epoch])``.
+        sample_weight : array-like of shape (n,), optional
+            Weights of the rows for the weighted mean loss, as in `loss` and
+            `output_delta`: finite, >= 0 and not all zero.
 
         Returns
         -------
@@ -741,6 +761,7 @@ class MLP:
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
+        weights = as_sample_weight(sample_weight, X.shape[0], self._dtype)
         L = len(self._sizes) - 1
         p = None if dropout is None else check_dropout(dropout, L)
         if masks is not None:
@@ -750,7 +771,7 @@ class MLP:
         elif any(p):
             rng = np.random.default_rng([self._seed, self._epoch])
             masks = self._draw_masks(rng, X.shape[0], p)
-        batch_loss, dW, db = self._loss_and_gradients(X, Y, masks, p)
+        batch_loss, dW, db = self._loss_and_gradients(X, Y, masks, p, weights)
         return batch_loss, dW, db
 
     def _input(self, X):
@@ -759,10 +780,10 @@ class MLP:
     def _targets(self, Y, n_samples):
         return as_targets(Y, n_samples, self._sizes[-1], self._output, self._dtype)
 
-    def _loss_and_gradients(self, X, Y, masks, p):
+    def _loss_and_gradients(self, X, Y, masks, p, sample_weight=None):
         Z, A = forward(X, self._W, self._b, self._activation, self._output, masks, p)
-        batch_loss = loss(Z[-1], Y, self._output)
-        dZ_out = output_delta(A[-1], Y)
+        batch_loss = loss(Z[-1], Y, self._output, sample_weight)
+        dZ_out = output_delta(A[-1], Y, sample_weight)
         dW, db = backward(Z, A, self._W, dZ_out, self._activation, masks, p)
         return batch_loss, dW, db
 
@@ -795,10 +816,11 @@ class MLP:
         beta_2=0.999,
         rho=0.99,
         epsilon=1e-8,
+        sample_weight=None,
         orders=None,
         masks=None,
     ):
-        """Train by minibatch SGD, RMSprop or Adam; return the loss of each epoch.
+        """Train by minibatch SGD, RMSprop or Adam and return the loss of each epoch.
 
         Parameters
         ----------
@@ -828,8 +850,9 @@ class MLP:
             ``callback(epoch, loss)`` after each epoch, epoch counting from 1
             within this call. Returning True stops training.
         penalty_scaling : {"none", "batch"}, default="none"
-            "batch" divides both penalties by the rows of the current batch,
-            in the gradient and in the history, as scikit-learn scales alpha.
+            "batch" divides both penalties by the rows of the current batch
+            (their sum of sample weights when given), in the gradient and in
+            the history, as scikit-learn scales alpha.
         optimizer : {"sgd", "rmsprop", "adam"}, default="sgd"
             The update: `sgd_step`, `rmsprop_step` or `adam_step`. Each keeps
             its own state, which persists across calls.
@@ -839,6 +862,10 @@ class MLP:
             RMSprop's decay rate, in [0, 1).
         epsilon : float, default=1e-8
             RMSprop's and Adam's epsilon, > 0.
+        sample_weight : array-like of shape (n,), optional
+            Row weights as in `gradients`, taken with their rows into each
+            batch. A batch whose weights sum to 0 takes no step and is left out
+            of the history.
         orders : list of array-like, optional
             One permutation of range(n) per epoch, overriding `shuffle`.
         masks : list of list, optional
@@ -850,12 +877,14 @@ class MLP:
         list of float
             Per epoch: sum over batches of n_b (batch loss + penalty) / n,
             with the loss from the forward pass before that batch's update
-            (dropout applied) and the penalty at the weights before it.
+            (dropout applied) and the penalty at the weights before it. With
+            sample weights, n counts only the rows of batches that took a step.
         """
         check_callback(callback)
         X = self._input(X)
         n = X.shape[0]
         Y = self._targets(Y, n)
+        weights = as_sample_weight(sample_weight, n, self._dtype)
         options = check_fit_options(
             len(self._sizes) - 1,
             epochs=epochs,
@@ -917,7 +946,9 @@ class MLP:
             epoch_masks = masks[epoch] if masks is not None else None
 
             batches = self._batches(order, batch_size, epoch_masks, rng, p)
-            history.append(self._train_epoch(X, Y, batches, p, optimizer, penalties))
+            history.append(
+                self._train_epoch(X, Y, weights, batches, p, optimizer, penalties)
+            )
             self._epoch += 1
             if callback is not None and callback(epoch + 1, history[-1]) is True:
                 break
@@ -937,20 +968,31 @@ class MLP:
             batches.append((rows, batch_masks))
         return batches
 
-    def _train_epoch(self, X, Y, batches, p, optimizer, penalties):
+    def _train_epoch(self, X, Y, weights, batches, p, optimizer, penalties):
         """Take one update step per batch and return the epoch's history value."""
-        total = 0.0
+        total, counted_rows = 0.0, 0
         for rows, masks in batches:
             n_b = len(rows)
-            scale = n_b if penalties["penalty_scaling"] == "batch" else 1
+            batch_weights = None if weights is None else weights[rows]
+            if batch_weights is None:
+                scale = n_b
+            elif batch_weights.sum(dtype=np.float64) > 0:
+                scale = float(batch_weights.sum(dtype=np.float64))
+            else:
+                continue  # no weight in this batch: no step
+            if penalties["penalty_scaling"] == "none":
+                scale = 1
             l1, l2 = penalties["l1"] / scale, penalties["l2"] / scale
 
             # Loss and penalty are taken before this batch's update.
             batch_penalty = penalty(self._W, l1, l2)
-            batch_loss, dW, db = self._loss_and_gradients(X[rows], Y[rows], masks, p)
+            batch_loss, dW, db = self._loss_and_gradients(
+                X[rows], Y[rows], masks, p, batch_weights
+            )
             total += n_b * (batch_loss + batch_penalty)
+            counted_rows += n_b
             self._step(dW, db, optimizer, l1, l2)
-        return total / len(X)
+        return total / counted_rows
 
     def _step(self, dW, db, options, l1, l2):
         """Update the parameters and the state of the optimizer in options."""
