@@ -487,8 +487,10 @@ def test_estimator_verbose_prints_each_epoch(capsys):
 
     assert lines[0] == f"Iteration 1, loss = {clf.loss_curve_[0]:.8f}"
     assert lines[2] == f"Iteration 3, loss = {clf.loss_curve_[2]:.8f}"
-    assert lines[3].startswith("Training loss improved by less than tol=100")
-    assert lines[3].endswith("Stopping.")
+    assert lines[3] == (
+        "Training loss did not improve more than tol=100.000000 for 1 "
+        "consecutive epochs. Stopping."
+    )
     assert len(lines) == 4
 
 
@@ -658,7 +660,14 @@ def test_regressor_rejects_non_finite_targets():
         ({"solver": "adam"}, r"solver='adam' is not implemented .* solver='sgd'"),
         ({"solver": "lbfgs"}, r"solver='lbfgs' is not implemented"),
         ({"learning_rate": "adaptive"}, r"Use learning_rate='constant'"),
-        ({"early_stopping": True}, r"Use early_stopping=False"),
+        ({"verbose": "loud"}, r"'verbose' parameter .* or a callable. Got 'loud'"),
+        ({"progress_bar": 1}, r"'progress_bar' parameter .* instance of 'bool'"),
+        ({"early_stopping": 1}, r"'early_stopping' parameter .* instance of 'bool'"),
+        ({"validation_fraction": 1.0}, r"'validation_fraction' parameter .* 1.0\)"),
+        (
+            {"early_stopping": True, "validation_fraction": 0.0},
+            r"needs a validation set, but validation_fraction=0.0",
+        ),
     ],
 )
 def test_classifier_rejects_bad_parameters(settings, message):
