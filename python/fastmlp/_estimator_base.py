@@ -517,7 +517,9 @@ class BaseMLP(BaseEstimator):
 
     def __getstate__(self):
         """Return the pickled state: the fitted attributes without the cached MLP."""
-        state = super().__getstate__()
+        # A copy, because on Python 3.11 and newer the inherited method returns
+        # the instance's own __dict__.
+        state = dict(super().__getstate__())
         state.pop("_net", None)
         return state
 
