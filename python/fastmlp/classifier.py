@@ -94,8 +94,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         scikit-learn 1.9.1 does. ``partial_fit`` raises ValueError when it
         is True.
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping, in [0, 1).
-        A validation set of fewer than 2 samples raises ValueError.
+        Share of the training data held out for early stopping, in [0, 1)
+        and above 0 when early stopping is on. A validation set of fewer
+        than 2 samples raises ValueError.
     beta_1 : float, default=0.9
         Adam parameter, stored and checked but unused.
     beta_2 : float, default=0.999
