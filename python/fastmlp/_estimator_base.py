@@ -5,15 +5,17 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
-from ._epoch_monitor import EpochMonitor
+from ._epoch_monitor import EpochMonitor, TrainingHistory
 from ._mlp import MLP
 from ._parameters import (
     BOOLEAN,
+    CallableValue,
     Infinity,
     InstanceOf,
     Interval,
@@ -46,7 +48,7 @@ PARAMETER_CONSTRAINTS = {
         NoneValue(),
     ],
     "tol": [Interval(Real, 0, None, "left")],
-    "verbose": [Interval(Integral, 0, None, "left"), *BOOLEAN],
+    "verbose": [Interval(Integral, 0, None, "left"), *BOOLEAN, CallableValue()],
     "warm_start": BOOLEAN,
     # The core requires momentum < 1 (scikit-learn allows 1, which never decays).
     "momentum": [Interval(Real, 0, 1, "left")],
@@ -60,18 +62,22 @@ PARAMETER_CONSTRAINTS = {
     "max_fun": [Interval(Integral, 1, None, "left")],
     "l1": [Interval(Real, 0, None, "left")],
     "n_threads": [Interval(Integral, 1, MAX_THREADS, "both"), NoneValue()],
+    "progress_bar": BOOLEAN,
 }
 
 # Parameter values scikit-learn accepts that fastmlp does not implement yet.
 SUPPORTED_OPTIONS = {
     "solver": ("sgd",),
     "learning_rate": ("constant",),
-    "early_stopping": (False,),
 }
 
 # The default "auto" batch size is min(AUTO_BATCH_SIZE, n_samples), as in
 # scikit-learn.
 AUTO_BATCH_SIZE = 200
+
+# Skipping scikit-learn's initial weight draws (see _validation_split) draws
+# at most this many numbers at a time, which bounds the memory to 8 MiB.
+SKIPPED_DRAWS_PER_CALL = 2**20
 
 
 class BaseMLP(BaseEstimator):
@@ -79,8 +85,10 @@ class BaseMLP(BaseEstimator):
 
     Subclasses define ``__init__`` (which only stores its arguments) and the
     target handling: ``_prepare_targets`` turns y into the array ``MLP.fit``
-    takes and names the output activation, and ``_report_loss`` may convert
-    the loss ``MLP.fit`` reports into the loss the estimator reports.
+    takes and names the output activation, ``_score_output`` computes the
+    estimator's score from network outputs (for early stopping), and
+    ``_report_loss`` may convert the loss ``MLP.fit`` reports into the loss
+    the estimator reports.
     """
 
     # Subclasses with more parameters extend these two tables.
@@ -94,6 +102,14 @@ class BaseMLP(BaseEstimator):
             check_parameter(estimator_name, name, getattr(self, name), constraints)
         self._check_dropout()
         self._check_supported()
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True needs a validation set, but "
+                f"validation_fraction={self.validation_fraction!r}. Set it in "
+                "(0, 1), for example 0.1."
+            )
+        if self.progress_bar:
+            _import_tqdm()  # raises ImportError before any work when tqdm is missing
 
     def _check_dropout(self):
         """Check that dropout is one probability or one per input and hidden layer."""
@@ -164,9 +180,18 @@ class BaseMLP(BaseEstimator):
         succeeded, so a fit that raises leaves the estimator as it was.
         """
         self._check_params()
+        if incremental and self.early_stopping:
+            # scikit-learn rejects it too, because one call gets only part of
+            # the data.
+            raise ValueError(
+                "partial_fit does not support early_stopping=True. Set "
+                "early_stopping=False to train with partial_fit."
+            )
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
-        X_checked, Y, targets = self._validate_training_data(X, y, continuing, classes)
-        n_samples, n_features = X_checked.shape
+        X_checked, y_checked, Y, targets = self._validate_training_data(
+            X, y, continuing, classes
+        )
+        n_features = X_checked.shape[1]
         sizes = (n_features, *self._hidden_sizes(), targets["n_outputs_"])
         if continuing:
             self._check_same_layer_sizes(sizes)
@@ -174,15 +199,31 @@ class BaseMLP(BaseEstimator):
         else:
             dtype = np.float32 if X_checked.dtype == np.float32 else np.float64
 
+        X_train, Y_train, score_validation = X_checked, Y, None
+        if self.early_stopping:
+            X_train, Y_train, score_validation = self._hold_out_validation(
+                X_checked, y_checked, Y, targets, sizes, continuing
+            )
+
         net = self._training_network(
             sizes, targets["out_activation_"], dtype, continuing, incremental
         )
+        n_samples = X_train.shape[0]
         batch_size = self._batch_size(n_samples)
-        monitor = self._new_monitor(net, n_samples, batch_size, continuing)
         epochs = 1 if incremental else self.max_iter
-        interrupted = self._run_sgd(net, X_checked, Y, epochs, batch_size, monitor)
+        monitor = self._new_monitor(
+            net, n_samples, batch_size, epochs, continuing, score_validation
+        )
+        with monitor:
+            interrupted = self._run_sgd(
+                net, X_train, Y_train, epochs, batch_size, monitor
+            )
 
-        weights, biases = net.weights, net.biases
+        if monitor.best_parameters is not None:
+            # Early stopping keeps the weights of the best validation score.
+            weights, biases = monitor.best_parameters
+        else:
+            weights, biases = net.weights, net.biases
         if not all(np.isfinite(array).all() for array in (*weights, *biases)):
             raise ValueError(
                 "SGD produced non-finite weights. Lower learning_rate_init or "
@@ -197,9 +238,10 @@ class BaseMLP(BaseEstimator):
 
         finished = monitor.stopped or interrupted
         if not incremental and not finished and monitor.n_iter == self.max_iter:
+            measure = "validation score" if self.early_stopping else "training loss"
             warnings.warn(
-                f"SGD stopped at max_iter={self.max_iter} epochs while the training "
-                f"loss was still improving by at least tol={self.tol:g}. Raise "
+                f"SGD stopped at max_iter={self.max_iter} epochs while the {measure} "
+                f"was still improving by at least tol={self.tol:g}. Raise "
                 "max_iter or tol.",
                 ConvergenceWarning,
                 stacklevel=3,
@@ -207,10 +249,10 @@ class BaseMLP(BaseEstimator):
         return self
 
     def _validate_training_data(self, X, y, continuing, classes):
-        """Check X and y without changing self; return (X, Y, target attributes).
+        """Check X and y without changing self; return (X, y, Y, target attributes).
 
-        X comes back as a C-ordered float32 or float64 array, Y in the form
-        MLP.fit takes.
+        X comes back as a C-ordered float32 or float64 array, y as checked
+        (a column vector flattened to 1-D) and Y in the form MLP.fit takes.
         """
         X_checked, y = check_X_y(
             X,
@@ -225,7 +267,56 @@ class BaseMLP(BaseEstimator):
             # Check the feature count (and names) against the fitted model.
             validate_data(self, X, reset=False, skip_check_array=True)
         Y, targets = self._prepare_targets(y, continuing, classes)
-        return X_checked, Y, targets
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        return X_checked, y, Y, targets
+
+    def _hold_out_validation(self, X, y, Y, targets, sizes, continuing):
+        """Split off the validation set; return (X_train, Y_train, score_validation).
+
+        ``score_validation(net)`` returns the estimator's ``score`` of net's
+        current weights on the validation set: accuracy for the classifier,
+        R^2 for the regressor.
+        """
+        train_index, validation_index = self._validation_split(
+            Y, targets, sizes, continuing
+        )
+        X_validation = X[validation_index]
+        y_validation = y[validation_index]
+
+        def score_validation(net):
+            output = net.forward(X_validation)
+            return self._score_output(output, y_validation, targets)
+
+        return X[train_index], Y[train_index], score_validation
+
+    def _validation_split(self, Y, targets, sizes, continuing):
+        """Return the (training, validation) row indices for early stopping.
+
+        The split equals scikit-learn's for the same int random_state.
+        scikit-learn 1.9.1 splits with the RandomState that has just drawn a
+        new model's initial weights, one uniform number per weight and bias,
+        so those draws are skipped first. It stratifies binary classification
+        only: multiclass targets are one-hot there, with several outputs.
+        """
+        random_state = check_random_state(self.random_state)
+        if not continuing:
+            _skip_initial_weight_draws(random_state, sizes)
+        stratify = None
+        if is_classifier(self) and targets["n_outputs_"] == 1:
+            stratify = Y
+        train_index, validation_index = train_test_split(
+            np.arange(Y.shape[0]),
+            test_size=self.validation_fraction,
+            random_state=random_state,
+            stratify=stratify,
+        )
+        if len(validation_index) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return train_index, validation_index
 
     def _check_same_layer_sizes(self, sizes):
         """Raise ValueError when continuing training would change a layer's size."""
@@ -272,25 +363,52 @@ class BaseMLP(BaseEstimator):
         net.weights = [coef.T for coef in self.coefs_]
         net.biases = list(self.intercepts_)
 
-    def _new_monitor(self, net, n_samples, batch_size, continuing):
-        """Return the per-epoch callback, carrying over the state of earlier fits."""
-        report_loss = self._report_loss(net, n_samples, batch_size)
-        if not continuing:
-            return EpochMonitor(
-                self.tol,
-                self.n_iter_no_change,
-                self.verbose,
-                [],
-                report_loss=report_loss,
-            )
+    def _new_monitor(
+        self, net, n_samples, batch_size, epochs, continuing, score_validation
+    ):
+        """Return the per-epoch callback, carrying over the history of earlier fits."""
+        if continuing:
+            history = self._history_to_continue()
+        elif self.early_stopping:
+            history = TrainingHistory(validation_scores=[])
+        else:
+            history = TrainingHistory()
         return EpochMonitor(
+            net,
             self.tol,
             self.n_iter_no_change,
-            self.verbose,
-            loss_curve=self.loss_curve_,
+            history,
+            verbose=self.verbose,
+            score_validation=score_validation,
+            report_loss=self._report_loss(net, n_samples, batch_size),
+            progress_bar=_import_tqdm() if self.progress_bar else None,
+            epochs=epochs,
+        )
+
+    def _history_to_continue(self):
+        """Return the fitted model's history for a warm-start fit or partial_fit.
+
+        The loss curve always continues. When early_stopping changed since
+        the last fit, the record of the new criterion starts afresh, with no
+        epochs without improvement (scikit-learn 1.9.1 fails with an
+        AttributeError or TypeError there).
+        """
+        was_early_stopping = self.validation_scores_ is not None
+        if self.early_stopping and was_early_stopping:
+            return TrainingHistory(
+                self.loss_curve_,
+                validation_scores=self.validation_scores_,
+                best_validation_score=self.best_validation_score_,
+                no_improvement_count=self._no_improvement_count,
+            )
+        if self.early_stopping:
+            return TrainingHistory(self.loss_curve_, validation_scores=[])
+        if was_early_stopping:
+            return TrainingHistory(self.loss_curve_)
+        return TrainingHistory(
+            self.loss_curve_,
             best_loss=self.best_loss_,
             no_improvement_count=self._no_improvement_count,
-            report_loss=report_loss,
         )
 
     def _report_loss(self, net, n_samples, batch_size):
@@ -298,6 +416,10 @@ class BaseMLP(BaseEstimator):
 
         None (the default) reports MLP.fit's loss unchanged.
         """
+
+    def _score_output(self, output, y, targets):
+        """Return the estimator's score of the network outputs against targets y."""
+        raise NotImplementedError
 
     def _batch_size(self, n_samples):
         """Return the batch size used for n_samples rows."""
@@ -356,10 +478,18 @@ class BaseMLP(BaseEstimator):
         self.n_layers_ = len(net.sizes)
         self.n_iter_ = monitor.n_iter
         self.t_ = samples_seen
-        self.loss_curve_ = monitor.loss_curve
-        self.loss_ = monitor.loss_curve[-1] if monitor.loss_curve else math.nan
-        self.best_loss_ = monitor.best_loss
-        self._no_improvement_count = monitor.no_improvement_count
+        history = monitor.history
+        self.loss_curve_ = history.loss_curve
+        self.loss_ = history.loss_curve[-1] if history.loss_curve else math.nan
+        if history.early_stopping:
+            self.best_loss_ = None
+            self.validation_scores_ = history.validation_scores
+            self.best_validation_score_ = history.best_validation_score
+        else:
+            self.best_loss_ = history.best_loss
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self._no_improvement_count = history.no_improvement_count
         self._net = net
 
     def _forward(self, X):
@@ -387,9 +517,36 @@ class BaseMLP(BaseEstimator):
 
     def __getstate__(self):
         """Return the pickled state: the fitted attributes without the cached MLP."""
-        state = super().__getstate__()
+        # A copy, because on Python 3.11 and newer the inherited method returns
+        # the instance's own __dict__.
+        state = dict(super().__getstate__())
         state.pop("_net", None)
         return state
+
+
+def _import_tqdm():
+    """Return tqdm's progress bar class; raise ImportError when tqdm is missing."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as error:
+        raise ImportError(
+            "progress_bar=True needs the tqdm package, which is not installed. "
+            "Install it with `pip install tqdm`, or set progress_bar=False."
+        ) from error
+    return tqdm
+
+
+def _skip_initial_weight_draws(random_state, sizes):
+    """Advance random_state past scikit-learn's draws of a new model's weights.
+
+    scikit-learn draws every weight and bias with ``uniform``, which uses one
+    double per number, as ``random_sample`` does.
+    """
+    n_draws = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    while n_draws > 0:
+        chunk = min(n_draws, SKIPPED_DRAWS_PER_CALL)
+        random_state.random_sample(chunk)
+        n_draws -= chunk
 
 
 def _is_probability(value):

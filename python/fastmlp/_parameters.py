@@ -117,6 +117,17 @@ class NoneValue:
         return "None"
 
 
+class CallableValue:
+    """Any callable object."""
+
+    def accepts(self, value):
+        """Return True for a callable."""
+        return callable(value)
+
+    def __str__(self):
+        return "a callable"
+
+
 class PositiveIntSequence:
     """A non-string sequence of integers >= 1 (it may be empty)."""
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
@@ -64,10 +65,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         RandomState, as scikit-learn does.
     tol : float, default=1e-4
         An epoch improves on the best training loss so far only if it lowers
-        it by at least tol.
-    verbose : bool or int, default=False
-        Print "Iteration N, loss = X" after each epoch, and a line when
-        training stops early.
+        it by at least tol; with early stopping, on the best validation score
+        only if it raises it by at least tol.
+    verbose : bool, int or callable, default=False
+        A true bool or int prints scikit-learn's lines: "Iteration N, loss =
+        X" after each epoch, "Validation score: S" after it with early
+        stopping, and one line when training stops early. A callable is
+        called as ``verbose(epoch, loss, validation_score)`` after each
+        epoch instead, with ``epoch`` counting from 1 in each call to
+        ``fit``, ``loss`` the epoch's ``loss_curve_`` entry and
+        ``validation_score`` None without early stopping. Its return value
+        is ignored, and an exception it raises stops training and propagates
+        out of ``fit``.
     warm_start : bool, default=False
         When True and the model is fitted, ``fit`` continues from the fitted
         weights instead of initialising new ones (the momentum restarts from
@@ -77,11 +86,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum.
     early_stopping : bool, default=False
-        Stopping on a validation score is not implemented yet, so True
-        raises ValueError.
+        Hold out ``validation_fraction`` of the training data, compute the
+        accuracy on it after each epoch, stop when it has not improved by at
+        least ``tol`` for more than ``n_iter_no_change`` epochs and keep the
+        weights of the best epoch. The split is scikit-learn's for the same
+        int ``random_state``: stratified for binary targets only, as
+        scikit-learn 1.9.1 does. ``partial_fit`` raises ValueError when it
+        is True.
     validation_fraction : float, default=0.1
-        Share of the data held out for early stopping, stored and checked but
-        unused.
+        Share of the training data held out for early stopping, in [0, 1)
+        and above 0 when early stopping is on. A validation set of fewer
+        than 2 samples raises ValueError.
     beta_1 : float, default=0.9
         Adam parameter, stored and checked but unused.
     beta_2 : float, default=0.999
@@ -90,7 +105,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Adam parameter, stored and checked but unused.
     n_iter_no_change : int or inf, default=10
         Training stops when more than this many epochs in a row brought no
-        improvement of at least ``tol``. ``np.inf`` never stops early.
+        improvement of at least ``tol`` in the training loss, or in the
+        validation score with early stopping. ``np.inf`` never stops early.
     max_fun : int, default=15000
         L-BFGS parameter, stored and checked but unused.
     l1 : float, default=0.0
@@ -104,6 +120,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Number of OpenMP threads of the core. None follows OpenMP's default
         (``OMP_NUM_THREADS``, threadpoolctl limits). Results do not depend on
         it.
+    progress_bar : bool, default=False
+        Show a tqdm progress bar that advances once per epoch and shows the
+        loss (and the validation score with early stopping). True needs the
+        tqdm package (``pip install tqdm``); without it ``fit`` raises
+        ImportError before training.
 
     Attributes
     ----------
@@ -117,15 +138,23 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         i + 1.
     loss_ : float
         Training loss of the last epoch: mean cross-entropy plus penalties.
-    best_loss_ : float
+    best_loss_ : float or None
         Lowest epoch loss reached, over this fit and earlier warm starts.
+        None with early stopping: see ``best_validation_score_``.
+    validation_scores_ : list of float or None
+        Accuracy on the validation set after each epoch (subset accuracy for
+        multilabel targets), warm-start fits appended. None without early
+        stopping.
+    best_validation_score_ : float or None
+        Best validation accuracy, whose weights the model keeps. None
+        without early stopping.
     loss_curve_ : list of float
         Loss of every epoch, warm-start fits appended.
     n_iter_ : int
         Epochs run by the last call to ``fit`` or ``partial_fit``.
     t_ : int
         Training samples seen so far, ``n_samples * n_iter_`` summed over
-        fits.
+        fits, where n_samples excludes the validation set.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -145,9 +174,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Notes
     -----
     Not implemented yet: the "adam" and "lbfgs" solvers, the "invscaling" and
-    "adaptive" learning rate schedules, early stopping, ``sample_weight`` and
-    sparse X (sparse matrices raise TypeError, so convert them with
-    ``.toarray()``).
+    "adaptive" learning rate schedules, ``sample_weight`` and sparse X
+    (sparse matrices raise TypeError, so convert them with ``.toarray()``).
+
+    With ``warm_start=True`` early stopping carries ``validation_scores_``,
+    ``best_validation_score_`` and the count of epochs without improvement
+    over from the previous fit, as scikit-learn does. If that fit used the
+    other stopping criterion, the record of the new one starts afresh,
+    where scikit-learn 1.9.1 raises an AttributeError or TypeError.
 
     Examples
     --------
@@ -199,6 +233,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         l1=0.0,
         dropout=0.0,
         n_threads=None,
+        progress_bar=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -226,6 +261,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.l1 = l1
         self.dropout = dropout
         self.n_threads = n_threads
+        self.progress_bar = progress_bar
 
     def partial_fit(self, X, y, classes=None):
         """Train one epoch, continuing from the current weights and momentum.
@@ -267,12 +303,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             Predicted classes, or a 0/1 indicator matrix for a multilabel
             model.
         """
-        proba = self._forward(X)
-        if self._is_multilabel():
-            return (proba > DECISION_THRESHOLD).astype(int)
-        if proba.shape[1] == 1:
-            return self.classes_[(proba[:, 0] > DECISION_THRESHOLD).astype(int)]
-        return self.classes_[np.argmax(proba, axis=1)]
+        output = self._forward(X)
+        return _labels_from_output(output, self.classes_, self._is_multilabel())
 
     def predict_proba(self, X):
         """Return the probability of each class for each sample of X.
@@ -314,7 +346,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _is_multilabel(self):
         """Return True when the model was fitted on a multilabel indicator y."""
-        return self.out_activation_ == "logistic" and self.n_outputs_ > 1
+        return _is_multilabel(self.out_activation_, self.n_outputs_)
+
+    def _score_output(self, output, y, targets):
+        """Return the accuracy of the labels predicted from output.
+
+        For multilabel targets this is the subset accuracy: a sample counts
+        only when all its labels are right.
+        """
+        multilabel = _is_multilabel(targets["out_activation_"], targets["n_outputs_"])
+        labels = _labels_from_output(output, targets["classes_"], multilabel)
+        return accuracy_score(y, labels)
 
     def _prepare_targets(self, y, continuing, classes):
         """Encode labels for MLP.fit; return (Y, fitted target attributes)."""
@@ -382,3 +424,22 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _is_multilabel(out_activation, n_outputs):
+    """Return True for the output layer of a multilabel model."""
+    return out_activation == "logistic" and n_outputs > 1
+
+
+def _labels_from_output(output, classes, multilabel):
+    """Return the predicted labels, or a 0/1 indicator matrix, for network outputs.
+
+    ``output`` has one logistic column for a binary problem, one softmax
+    column per class for a multiclass problem and one logistic column per
+    label for a multilabel problem.
+    """
+    if multilabel:
+        return (output > DECISION_THRESHOLD).astype(int)
+    if output.shape[1] == 1:
+        return classes[(output[:, 0] > DECISION_THRESHOLD).astype(int)]
+    return classes[np.argmax(output, axis=1)]

@@ -1,6 +1,10 @@
 """MLPRegressor: scikit-learn's multilayer perceptron regressor on the fastmlp core."""
 
+import math
+
+import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.validation import column_or_1d
 
 from ._estimator_base import PARAMETER_CONSTRAINTS, SUPPORTED_OPTIONS, BaseMLP
@@ -62,10 +66,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         RandomState, as scikit-learn does.
     tol : float, default=1e-4
         An epoch improves on the best training loss so far only if it lowers
-        it by at least tol.
-    verbose : bool or int, default=False
-        Print "Iteration N, loss = X" after each epoch, and a line when
-        training stops early.
+        it by at least tol; with early stopping, on the best validation score
+        only if it raises it by at least tol.
+    verbose : bool, int or callable, default=False
+        A true bool or int prints scikit-learn's lines: "Iteration N, loss =
+        X" after each epoch, "Validation score: S" after it with early
+        stopping, and one line when training stops early. A callable is
+        called as ``verbose(epoch, loss, validation_score)`` after each
+        epoch instead, with ``epoch`` counting from 1 in each call to
+        ``fit``, ``loss`` the epoch's ``loss_curve_`` entry and
+        ``validation_score`` None without early stopping. Its return value
+        is ignored, and an exception it raises stops training and propagates
+        out of ``fit``.
     warm_start : bool, default=False
         When True and the model is fitted, ``fit`` continues from the fitted
         weights instead of initialising new ones (the momentum restarts from
@@ -75,11 +87,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum.
     early_stopping : bool, default=False
-        Stopping on a validation score is not implemented yet, so True
-        raises ValueError.
+        Hold out ``validation_fraction`` of the training data, compute R^2
+        on it after each epoch, stop when it has not improved by at
+        least ``tol`` for more than ``n_iter_no_change`` epochs and keep the
+        weights of the best epoch. The split, not stratified, is
+        scikit-learn's for the same int ``random_state``. ``partial_fit``
+        raises ValueError when it is True.
     validation_fraction : float, default=0.1
-        Share of the data held out for early stopping, stored and checked but
-        unused.
+        Share of the training data held out for early stopping, in [0, 1)
+        and above 0 when early stopping is on. A validation set of fewer
+        than 2 samples raises ValueError.
     beta_1 : float, default=0.9
         Adam parameter, stored and checked but unused.
     beta_2 : float, default=0.999
@@ -88,7 +105,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Adam parameter, stored and checked but unused.
     n_iter_no_change : int or inf, default=10
         Training stops when more than this many epochs in a row brought no
-        improvement of at least ``tol``. ``np.inf`` never stops early.
+        improvement of at least ``tol`` in the training loss, or in the
+        validation score with early stopping. ``np.inf`` never stops early.
     max_fun : int, default=15000
         L-BFGS parameter, stored and checked but unused.
     l1 : float, default=0.0
@@ -102,6 +120,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Number of OpenMP threads of the core. None follows OpenMP's default
         (``OMP_NUM_THREADS``, threadpoolctl limits). Results do not depend on
         it.
+    progress_bar : bool, default=False
+        Show a tqdm progress bar that advances once per epoch and shows the
+        loss (and the validation score with early stopping). True needs the
+        tqdm package (``pip install tqdm``); without it ``fit`` raises
+        ImportError before training.
 
     Attributes
     ----------
@@ -114,15 +137,23 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     loss_ : float
         Training loss of the last epoch as scikit-learn reports it: half the
         squared error averaged over samples and outputs, plus the penalties.
-    best_loss_ : float
+    best_loss_ : float or None
         Lowest epoch loss reached, over this fit and earlier warm starts.
+        None with early stopping: see ``best_validation_score_``.
+    validation_scores_ : list of float or None
+        R^2 on the validation set after each epoch, averaged uniformly over
+        the outputs and warm-start fits appended. NaN for an epoch whose
+        predictions are not finite. None without early stopping.
+    best_validation_score_ : float or None
+        Best validation R^2, whose weights the model keeps. None without
+        early stopping.
     loss_curve_ : list of float
         Loss of every epoch, warm-start fits appended.
     n_iter_ : int
         Epochs run by the last call to ``fit`` or ``partial_fit``.
     t_ : int
         Training samples seen so far, ``n_samples * n_iter_`` summed over
-        fits.
+        fits, where n_samples excludes the validation set.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -142,9 +173,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     Notes
     -----
     Not implemented yet: the "adam" and "lbfgs" solvers, the "invscaling" and
-    "adaptive" learning rate schedules, early stopping, ``sample_weight`` and
-    sparse X (sparse matrices raise TypeError, so convert them with
-    ``.toarray()``).
+    "adaptive" learning rate schedules, ``sample_weight`` and sparse X
+    (sparse matrices raise TypeError, so convert them with ``.toarray()``).
+
+    With ``warm_start=True`` early stopping carries ``validation_scores_``,
+    ``best_validation_score_`` and the count of epochs without improvement
+    over from the previous fit, as scikit-learn does. If that fit used the
+    other stopping criterion, the record of the new one starts afresh,
+    where scikit-learn 1.9.1 raises an AttributeError or TypeError.
 
     Examples
     --------
@@ -197,6 +233,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         l1=0.0,
         dropout=0.0,
         n_threads=None,
+        progress_bar=False,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -225,6 +262,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.l1 = l1
         self.dropout = dropout
         self.n_threads = n_threads
+        self.progress_bar = progress_bar
 
     def partial_fit(self, X, y):
         """Train one epoch, continuing from the current weights and momentum.
@@ -267,6 +305,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             y = column_or_1d(y, warn=True)
         Y = y.reshape(y.shape[0], -1)
         return Y, {"n_outputs_": Y.shape[1], "out_activation_": "identity"}
+
+    def _score_output(self, output, y, targets):
+        """Return R^2 of output against y, or NaN when an output is not finite.
+
+        NaN, as in scikit-learn, because r2_score rejects non-finite input.
+        """
+        if not np.isfinite(output).all():
+            return math.nan
+        prediction = output.ravel() if output.shape[1] == 1 else output
+        return r2_score(y, prediction)
 
     def _report_loss(self, net, n_samples, batch_size):
         """Return the map to scikit-learn's loss, averaged over the outputs.

@@ -1,0 +1,129 @@
+"""
+Compiled core behind fastmlp.MLP; not a public interface.
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['Network32', 'Network64', 'active_isa', 'best_isa', 'build_type', 'compiler', 'dropout_mask', 'kernel_config', 'matmul', 'max_threads', 'set_isa', 'shuffle_order']
+class Network32:
+    """
+    A network and its optimizer state in one dtype.
+    """
+    def __init__(self, sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], activation: str, output: str, seed: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def fit(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], epochs: typing.SupportsInt | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, learning_rate: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, scale_penalty_by_batch: bool, dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], shuffle: bool, callback: collections.abc.Callable | None, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+        """
+        Train by minibatch SGD; return per-epoch losses and their penalty parts.
+        """
+    def forward(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Return the output activations for X (n, n_in).
+        """
+    def get_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Return a copy of W, b, vW or vb of one layer.
+        """
+    def gradients(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], masks: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.bool] | None], dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+        """
+        Return (mean data loss, dW list, db list) for one batch.
+        """
+    def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
+        """
+        Copy an array into W, b, vW or vb of one layer.
+        """
+    @property
+    def epoch(self) -> int:
+        """
+        Epochs trained so far; keys shuffling and dropout.
+        """
+    @epoch.setter
+    def epoch(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @property
+    def sizes(self) -> list[int]:
+        ...
+class Network64:
+    """
+    A network and its optimizer state in one dtype.
+    """
+    def __init__(self, sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], activation: str, output: str, seed: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def fit(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], epochs: typing.SupportsInt | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, learning_rate: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, scale_penalty_by_batch: bool, dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], shuffle: bool, callback: collections.abc.Callable | None, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+        """
+        Train by minibatch SGD; return per-epoch losses and their penalty parts.
+        """
+    def forward(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Return the output activations for X (n, n_in).
+        """
+    def get_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Return a copy of W, b, vW or vb of one layer.
+        """
+    def gradients(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], masks: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.bool] | None], dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+        """
+        Return (mean data loss, dW list, db list) for one batch.
+        """
+    def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
+        """
+        Copy an array into W, b, vW or vb of one layer.
+        """
+    @property
+    def epoch(self) -> int:
+        """
+        Epochs trained so far; keys shuffling and dropout.
+        """
+    @epoch.setter
+    def epoch(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @property
+    def sizes(self) -> list[int]:
+        ...
+def active_isa() -> str:
+    """
+    Return the instruction set of the GEMM kernels in use.
+    """
+def best_isa() -> str:
+    """
+    Return the best instruction set this CPU supports.
+    """
+def dropout_mask(seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, batch: typing.SupportsInt | typing.SupportsIndex, layer: typing.SupportsInt | typing.SupportsIndex, rows: typing.SupportsInt | typing.SupportsIndex, width: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsFloat | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.bool]:
+    """
+    Return the keep-mask fit draws for one layer input of one batch.
+    """
+def kernel_config(dtype: str) -> dict:
+    """
+    Return the active engine's micro-kernel tile and GEMM block limits.
+    """
+@typing.overload
+def matmul(A: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], B: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], transpose_a: bool = False, transpose_b: bool = False, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float32]:
+    """
+    Return op(A) op(B) with fastmlp's GEMM, in float32.
+    """
+@typing.overload
+def matmul(A: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], B: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], transpose_a: bool = False, transpose_b: bool = False, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    Return op(A) op(B) with fastmlp's GEMM, in float64.
+    """
+def max_threads() -> int:
+    """
+    Return OpenMP's current maximum thread count.
+    """
+def set_isa(name: str) -> None:
+    """
+    Select the GEMM kernels: 'portable', 'avx2' or 'avx512'.
+    """
+def shuffle_order(seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.int64]:
+    """
+    Return the sample order that fit uses in one epoch when shuffling.
+    """
+build_type: str = 'Release'
+compiler: str = 'GNU 12.2.0'
