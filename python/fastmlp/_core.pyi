@@ -13,9 +13,9 @@ class Network32:
     """
     def __init__(self, sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], activation: str, output: str, seed: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
-    def fit(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], epochs: typing.SupportsInt | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, learning_rate: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, scale_penalty_by_batch: bool, dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], shuffle: bool, callback: collections.abc.Callable | None, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    def fit(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None, epochs: typing.SupportsInt | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, optimizer: str, learning_rate: typing.Any, momentum: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, beta_1: typing.SupportsFloat | typing.SupportsIndex, beta_2: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, epsilon: typing.SupportsFloat | typing.SupportsIndex, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, scale_penalty_by_batch: bool, dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], shuffle: bool, callback: collections.abc.Callable | None, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
         """
-        Train by minibatch SGD; return per-epoch losses and their penalty parts.
+        Train by minibatch updates; return per-epoch losses and their penalty parts.
         """
     def forward(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
         """
@@ -23,16 +23,28 @@ class Network32:
         """
     def get_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str) -> numpy.typing.NDArray[numpy.float32]:
         """
-        Return a copy of W, b, vW or vb of one layer.
+        Return a copy of one layer's parameter or optimizer state array.
         """
-    def gradients(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], masks: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.bool] | None], dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    def gradients(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None, masks: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.bool] | None], dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
         """
         Return (mean data loss, dW list, db list) for one batch.
         """
+    def has_state(self, optimizer: str) -> bool:
+        """
+        Return whether the state arrays of 'sgd', 'rmsprop' or 'adam' exist.
+        """
     def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         """
-        Copy an array into W, b, vW or vb of one layer.
+        Copy an array into one layer's parameter or optimizer state.
         """
+    @property
+    def adam_step(self) -> int:
+        """
+        Adam updates taken so far: the t of its bias correction.
+        """
+    @adam_step.setter
+    def adam_step(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
     def epoch(self) -> int:
         """
@@ -53,9 +65,9 @@ class Network64:
     """
     def __init__(self, sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], activation: str, output: str, seed: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
-    def fit(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], epochs: typing.SupportsInt | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, learning_rate: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, scale_penalty_by_batch: bool, dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], shuffle: bool, callback: collections.abc.Callable | None, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    def fit(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, epochs: typing.SupportsInt | typing.SupportsIndex, batch_size: typing.SupportsInt | typing.SupportsIndex, optimizer: str, learning_rate: typing.Any, momentum: typing.SupportsFloat | typing.SupportsIndex, nesterov: bool, beta_1: typing.SupportsFloat | typing.SupportsIndex, beta_2: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, epsilon: typing.SupportsFloat | typing.SupportsIndex, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, scale_penalty_by_batch: bool, dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], shuffle: bool, callback: collections.abc.Callable | None, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
         """
-        Train by minibatch SGD; return per-epoch losses and their penalty parts.
+        Train by minibatch updates; return per-epoch losses and their penalty parts.
         """
     def forward(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
         """
@@ -63,16 +75,28 @@ class Network64:
         """
     def get_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str) -> numpy.typing.NDArray[numpy.float64]:
         """
-        Return a copy of W, b, vW or vb of one layer.
+        Return a copy of one layer's parameter or optimizer state array.
         """
-    def gradients(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], masks: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.bool] | None], dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    def gradients(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, masks: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.bool] | None], dropout: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
         """
         Return (mean data loss, dW list, db list) for one batch.
         """
+    def has_state(self, optimizer: str) -> bool:
+        """
+        Return whether the state arrays of 'sgd', 'rmsprop' or 'adam' exist.
+        """
     def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         """
-        Copy an array into W, b, vW or vb of one layer.
+        Copy an array into one layer's parameter or optimizer state.
         """
+    @property
+    def adam_step(self) -> int:
+        """
+        Adam updates taken so far: the t of its bias correction.
+        """
+    @adam_step.setter
+    def adam_step(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
     @property
     def epoch(self) -> int:
         """
