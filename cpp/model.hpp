@@ -59,6 +59,12 @@ class Model {
   std::uint64_t epoch() const { return epoch_; }
   void set_epoch(std::uint64_t epoch) { epoch_ = epoch; }
   Layer<T>& layer(Index l) { return layers_[l]; }
+  // Weights and biases of every layer: the length of a flat parameter vector.
+  Index n_parameters() const {
+    Index count = 0;
+    for (const Layer<T>& layer : layers_) count += layer.n_out * layer.n_in + layer.n_out;
+    return count;
+  }
   const Layer<T>& layer(Index l) const { return layers_[l]; }
 
   // Copies the parameters and velocities into snapshot, reusing its buffers.
