@@ -76,6 +76,13 @@ struct Engine {
   FitResult (*fit)(Model<T>& model, const T* X, const T* Y, const T* sample_weight, Index n,
                    const FitOptions& options, const FitHooks& hooks, int n_threads);
 
+  // Mean data loss of (X, Y) plus l2/2 ||W||^2 + l1 ||W||_1 at the flat parameters
+  // theta, and its gradient written to grad; see objective.hpp for the layout.
+  // sample_weight (null: none) weights the mean.
+  double (*objective)(Model<T>& model, const double* theta, const T* X, const T* Y,
+                      const T* sample_weight, Index n, double l1, double l2, double* grad,
+                      int n_threads);
+
   // C (m, n) = A (m, k) B (k, n), row-major C.
   void (*gemm)(MatrixView<T> A, MatrixView<T> B, T* C, Index m, Index n, Index k,
                int n_threads);

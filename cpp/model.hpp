@@ -70,6 +70,12 @@ class Model {
   std::uint64_t adam_step() const { return adam_step_; }
   void set_adam_step(std::uint64_t step) { adam_step_ = step; }
   Layer<T>& layer(Index l) { return layers_[l]; }
+  // Weights and biases of every layer: the length of a flat parameter vector.
+  Index n_parameters() const {
+    Index count = 0;
+    for (const Layer<T>& layer : layers_) count += layer.n_out * layer.n_in + layer.n_out;
+    return count;
+  }
   const Layer<T>& layer(Index l) const { return layers_[l]; }
 
   // Copies the parameters and optimizer state into snapshot, reusing its buffers.

@@ -241,6 +241,48 @@ class PyNetwork {
     return py::make_tuple(loss, dW_list, db_list);
   }
 
+  // The weights and biases as one float64 vector: per layer W (row-major), then b.
+  py::array_t<double> flat_parameters() const {
+    check_not_training("read the parameters of");
+    py::array_t<double> theta(net_.n_parameters());
+    double* out = theta.mutable_data();
+    for (Index l = 0; l < net_.n_layers(); ++l) {
+      const fastmlp::Layer<T>& layer = net_.layer(l);
+      out = std::copy(layer.W.begin(), layer.W.end(), out);
+      out = std::copy(layer.b.begin(), layer.b.end(), out);
+    }
+    return theta;
+  }
+
+  // Sets the parameters to theta and returns (E, dE/dtheta) for the whole of
+  // (X, Y): E = mean data loss + l2/2 ||W||^2 + l1 ||W||_1.
+  py::tuple objective(const Array<double>& theta, const Array<T>& X, const Array<T>& Y,
+                      const std::optional<Array<T>>& sample_weight, double l1, double l2,
+                      int n_threads) {
+    check_not_training("compute the objective of");
+    if (theta.ndim() != 1 || theta.shape(0) != net_.n_parameters()) {
+      throw py::value_error("theta must have shape (" + std::to_string(net_.n_parameters()) +
+                            ",), got " + shape_of(theta));
+    }
+    check_matrix(X, "X", -1, net_.n_in());
+    const Index n = X.shape(0);
+    if (n < 1) throw py::value_error("X must have at least one row, got 0");
+    check_matrix(Y, "Y", n, net_.n_out());
+    const T* weights = sample_weight_data(sample_weight, n);
+    py::array_t<double> grad(net_.n_parameters());
+    const double* t = theta.data();
+    const T* x = X.data();
+    const T* y = Y.data();
+    double* g = grad.mutable_data();
+    double loss;
+    {
+      py::gil_scoped_release release;
+      loss = fastmlp::active_engine<T>().objective(net_, t, x, y, weights, n, l1, l2, g,
+                                                   fastmlp::resolve_threads(n_threads));
+    }
+    return py::make_tuple(loss, grad);
+  }
+
   // Returns (history, penalties): per epoch the loss and its penalty part. The
   // callback, if any, is called as callback(epoch, loss, penalty).
   // learning_rate is a float, or a callable schedule(epoch) -> float called
@@ -388,6 +430,12 @@ void bind_network(py::module_& m, const char* name) {
       .def("gradients", &PyNetwork<T>::gradients, py::arg("X"), py::arg("Y"),
            py::arg("sample_weight"), py::arg("masks"), py::arg("dropout"),
            py::arg("n_threads"), "Return (mean data loss, dW list, db list) for one batch.")
+      .def("flat_parameters", &PyNetwork<T>::flat_parameters,
+           "Return the weights and biases as one float64 vector (per layer W, then b).")
+      .def("objective", &PyNetwork<T>::objective, py::arg("theta"), py::arg("X"),
+           py::arg("Y"), py::arg("sample_weight"), py::arg("l1"), py::arg("l2"),
+           py::arg("n_threads"),
+           "Set the parameters to theta; return the penalised loss and its flat gradient.")
       .def("fit", &PyNetwork<T>::fit, py::arg("X"), py::arg("Y"), py::arg("sample_weight"),
            py::arg("epochs"),
            py::arg("batch_size"), py::arg("optimizer"), py::arg("learning_rate"),

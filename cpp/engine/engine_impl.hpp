@@ -6,6 +6,7 @@
 #include "gemm.hpp"
 #include "inference.hpp"
 #include "isa.hpp"
+#include "objective.hpp"
 #include "train.hpp"
 
 FASTMLP_ENGINE_BEGIN
@@ -20,7 +21,8 @@ template <typename T>
 const Engine<T>& engine() {
   static const Engine<T> table{
       isa_name(Isa::FASTMLP_ISA_LEVEL), MicroKernel<T>::kMR, MicroKernel<T>::kNR,
-      kMaxKC, kMaxMC, kMaxNC, &predict<T>, &gradients<T>, &fit<T>, &gemm_overwrite<T>,
+      kMaxKC, kMaxMC, kMaxNC, &predict<T>, &gradients<T>, &fit<T>, &objective<T>,
+      &gemm_overwrite<T>,
   };
   return table;
 }

@@ -17,6 +17,10 @@ class Network32:
         """
         Train by minibatch updates; return per-epoch losses and their penalty parts.
         """
+    def flat_parameters(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Return the weights and biases as one float64 vector (per layer W, then b).
+        """
     def forward(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
         """
         Return the output activations for X (n, n_in).
@@ -32,6 +36,10 @@ class Network32:
     def has_state(self, optimizer: str) -> bool:
         """
         Return whether the state arrays of 'sgd', 'rmsprop' or 'adam' exist.
+        """
+    def objective(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+        """
+        Set the parameters to theta; return the penalised loss and its flat gradient.
         """
     def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         """
@@ -69,6 +77,10 @@ class Network64:
         """
         Train by minibatch updates; return per-epoch losses and their penalty parts.
         """
+    def flat_parameters(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Return the weights and biases as one float64 vector (per layer W, then b).
+        """
     def forward(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
         """
         Return the output activations for X (n, n_in).
@@ -84,6 +96,10 @@ class Network64:
     def has_state(self, optimizer: str) -> bool:
         """
         Return whether the state arrays of 'sgd', 'rmsprop' or 'adam' exist.
+        """
+    def objective(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+        """
+        Set the parameters to theta; return the penalised loss and its flat gradient.
         """
     def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         """

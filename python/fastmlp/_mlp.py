@@ -7,6 +7,7 @@ import zlib
 import numpy as np
 
 from . import _core
+from ._lbfgs import fit_lbfgs, penalty_divisor
 from ._validation import (
     as_matrix,
     as_parameter_list,
@@ -274,8 +275,10 @@ class MLP:
         rho=0.99,
         epsilon=1e-8,
         sample_weight=None,
+        tol=1e-4,
+        max_fun=15000,
     ):
-        """Train by minibatch SGD, RMSprop or Adam and return the loss of each epoch.
+        """Train by minibatch SGD, RMSprop, Adam or L-BFGS; return the loss history.
 
         Every argument is checked before the first step; a rejected call leaves
         the model unchanged. The loop over epochs and batches runs in the
@@ -344,6 +347,22 @@ class MLP:
             minimises its weighted mean loss. A batch whose weights sum to 0
             takes no step (no update, no Adam step count) and is left out of
             the history. None costs nothing extra.
+        tol : float >= 0, default=1e-4
+            "lbfgs" only: stop when every gradient component, scaled as SciPy
+            does, is at most tol (SciPy's ``gtol``, scikit-learn's ``tol``).
+        max_fun : int >= 1, default=15000
+            "lbfgs" only: the maximum number of loss and gradient evaluations.
+
+        With ``optimizer="lbfgs"`` the model is trained on the whole data set at
+        once by SciPy's L-BFGS-B on ``E = mean loss + l2/2 ||W||^2 +
+        l1 ||W||_1``, as scikit-learn's lbfgs solver does: ``epochs`` is the
+        maximum number of iterations, ``callback(iteration, loss)`` runs after
+        each one, and ``batch_size``, ``shuffle`` and the constant
+        ``learning_rate`` are ignored. Dropout and a learning-rate schedule
+        raise ValueError. Each call starts a new curvature memory; the epoch
+        counter and the other optimizers' state are left as they are. L1 makes
+        E non-differentiable at 0, where the sign(0) = 0 subgradient is used,
+        so L-BFGS may stop early with a line-search message.
 
         Returns
         -------
@@ -351,7 +370,7 @@ class MLP:
             Per epoch: the mean over samples of the batch losses (computed
             before each batch's update, with dropout) plus the penalty terms.
             Batches count by their row count, also with sample weights, as in
-            scikit-learn.
+            scikit-learn. For "lbfgs": E after each iteration.
 
         Raises
         ------
@@ -360,10 +379,34 @@ class MLP:
         RuntimeError
             When a batch's loss, or a weight at the end of an epoch, becomes NaN
             or infinite. The model is first restored to its state at the start
-            of that epoch (parameters, optimizer state and epoch counter). Also
-            when another thread is running fit on the same model.
+            of that epoch (parameters, optimizer state and epoch counter); with
+            "lbfgs", to its parameters before the call. Also when another
+            thread is running fit on the same model.
         """
         check_callback(callback)
+        if isinstance(optimizer, str) and optimizer == "lbfgs":
+            return self._fit_lbfgs(
+                X,
+                Y,
+                max_iter=epochs,
+                l1=l1,
+                l2=l2,
+                penalty_scaling=penalty_scaling,
+                sample_weight=sample_weight,
+                callback=callback,
+                tol=tol,
+                max_fun=max_fun,
+                learning_rate=learning_rate,
+                dropout=dropout,
+                momentum=momentum,
+                nesterov=nesterov,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                beta_1=beta_1,
+                beta_2=beta_2,
+                rho=rho,
+                epsilon=epsilon,
+            ).history
         epoch_end = None if callback is None else (lambda e, loss, _: callback(e, loss))
         history, _ = self._fit(
             X,
@@ -466,6 +509,83 @@ class MLP:
             self._threads(),
         )
         return history, penalties
+
+    def _fit_lbfgs(
+        self,
+        X,
+        Y,
+        *,
+        max_iter,
+        l1,
+        l2,
+        penalty_scaling,
+        sample_weight,
+        callback,
+        tol=1e-4,
+        max_fun=15000,
+        batch_size=32,
+        learning_rate=0.1,
+        momentum=0.0,
+        nesterov=False,
+        dropout=0.0,
+        shuffle=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        rho=0.99,
+        epsilon=1e-8,
+    ):
+        """Run fit with optimizer="lbfgs"; return the LbfgsResult.
+
+        The stochastic optimizers' options are checked as fit checks them, then
+        unused.
+        """
+        X = self._input(X)
+        Y = self._targets(Y, X.shape[0])
+        weights = as_sample_weight(sample_weight, X.shape[0], self._dtype)
+        options = check_fit_options(
+            self.n_layers,
+            epochs=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            nesterov=nesterov,
+            l1=l1,
+            l2=l2,
+            dropout=dropout,
+            shuffle=shuffle,
+            penalty_scaling=penalty_scaling,
+            optimizer="lbfgs",
+            beta_1=beta_1,
+            beta_2=beta_2,
+            rho=rho,
+            epsilon=epsilon,
+            tol=tol,
+            max_fun=max_fun,
+        )
+        divisor = penalty_divisor(options["penalty_scaling"], X.shape[0], weights)
+        l1, l2 = options["l1"] / divisor, options["l2"] / divisor
+        start = self._core.flat_parameters()
+        threads = self._threads()
+
+        def objective(theta):
+            return self._core.objective(theta, X, Y, weights, l1, l2, threads)
+
+        result = fit_lbfgs(
+            objective,
+            start,
+            max_iter=options["epochs"],
+            max_fun=options["max_fun"],
+            tol=options["tol"],
+            callback=callback,
+        )
+        if not np.isfinite(self._core.flat_parameters()).all():
+            objective(start)
+            raise RuntimeError(
+                "training diverged: L-BFGS reached NaN or infinite weights; the "
+                "model was restored to its state before fit. Scale the inputs and "
+                "targets"
+            )
+        return result
 
     # Replaying fit ----------------------------------------------------------------
 

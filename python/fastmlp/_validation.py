@@ -16,7 +16,7 @@ ACTIVATION_ALIASES = {"sigmoid": "logistic"}
 OUTPUTS = ("softmax", "logistic", "identity")
 DTYPES = ("float32", "float64")
 PENALTY_SCALINGS = ("none", "batch")
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
+OPTIMIZERS = ("sgd", "rmsprop", "adam", "lbfgs")
 
 # Kinds of NumPy dtypes that hold real numbers: bool, signed, unsigned, float.
 _REAL_KINDS = "biuf"
@@ -429,6 +429,8 @@ def check_fit_options(
     beta_2=0.999,
     rho=0.99,
     epsilon=1e-8,
+    tol=1e-4,
+    max_fun=15000,
 ):
     """Return fit's training options, checked, as a dict keyed by their names.
 
@@ -436,7 +438,8 @@ def check_fit_options(
     `check_dropout`. ``batch_size`` is not clipped to the number of samples.
     ``learning_rate`` comes back as a float or, for a schedule, as the callable
     itself. Momentum belongs to SGD, so a nonzero ``momentum`` with another
-    optimizer raises ValueError.
+    optimizer raises ValueError. "lbfgs" trains on the whole data set at once,
+    so it rejects dropout and a learning-rate schedule.
     """
     options = {
         "epochs": check_int(epochs, "epochs", 1),
@@ -456,13 +459,32 @@ def check_fit_options(
         "penalty_scaling": check_choice(
             penalty_scaling, "penalty_scaling", PENALTY_SCALINGS
         ),
+        "tol": check_float(tol, "tol", 0.0),
+        "max_fun": check_int(max_fun, "max_fun", 1),
     }
+    if options["optimizer"] == "lbfgs":
+        _check_lbfgs_options(options, dropout)
     if options["momentum"] != 0 and options["optimizer"] != "sgd":
         raise ValueError(
             f"momentum applies to optimizer='sgd' only, got momentum={momentum!r} "
             f"with optimizer={optimizer!r}; set momentum=0 or use optimizer='sgd'"
         )
     return options
+
+
+def _check_lbfgs_options(options, dropout):
+    """Raise ValueError for options that need a stochastic optimizer."""
+    if any(p != 0 for p in options["dropout"]):
+        raise ValueError(
+            f"dropout needs a stochastic optimizer, got dropout={dropout!r} with "
+            "optimizer='lbfgs'; set dropout=0 or use 'sgd', 'rmsprop' or 'adam'"
+        )
+    if callable(options["learning_rate"]):
+        raise ValueError(
+            "optimizer='lbfgs' chooses its own step lengths and takes no "
+            "learning_rate schedule; pass a number (it is ignored) or use 'sgd', "
+            "'rmsprop' or 'adam'"
+        )
 
 
 def check_masks(masks, n_samples, sizes, p, name="masks"):

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from ._lbfgs import fit_lbfgs, flatten, penalty_divisor, unflatten
 from ._validation import (
     as_matrix,
     as_parameter_list,
@@ -535,6 +536,21 @@ def adam_step(
     return new_W, new_b, new_M_W, new_M_b, new_V_W, new_V_b
 
 
+def objective(net, X, Y, l1, l2, sample_weight=None):
+    """Return the penalised loss of the whole data set and its flat gradient.
+
+    ``E = mean loss + l2/2 ||W||^2 + l1 ||W||_1``, the function full-batch
+    optimizers such as L-BFGS minimise. The gradient lists, layer by layer,
+    ``dW + l2 W + l1 sign(W)`` row by row and then ``db``, in float64.
+    """
+    loss, dW, db = net.gradients(X, Y, sample_weight=sample_weight)
+    loss += penalty(net.weights, l1, l2)
+    weight_gradients = [
+        dW_l + l2 * W_l + l1 * np.sign(W_l) for dW_l, W_l in zip(dW, net.weights)
+    ]
+    return loss, flatten(weight_gradients, db)
+
+
 # ---------------------------------------------------------------------------
 # Helpers of the model. Its arguments are checked by fastmlp._validation, which
 # fastmlp.MLP uses too, so both models reject bad input with the same errors.
@@ -817,10 +833,12 @@ class MLP:
         rho=0.99,
         epsilon=1e-8,
         sample_weight=None,
+        tol=1e-4,
+        max_fun=15000,
         orders=None,
         masks=None,
     ):
-        """Train by minibatch SGD, RMSprop or Adam and return the loss of each epoch.
+        """Train by minibatch SGD, RMSprop, Adam or L-BFGS; return the loss history.
 
         Parameters
         ----------
@@ -866,6 +884,11 @@ class MLP:
             Row weights as in `gradients`, taken with their rows into each
             batch. A batch whose weights sum to 0 takes no step and is left out
             of the history.
+        tol, max_fun : float, int, default=1e-4, 15000
+            optimizer="lbfgs" only: SciPy's ``gtol`` and ``maxfun``. With
+            "lbfgs" the whole data set is one batch, minimised by SciPy's
+            L-BFGS-B through `objective`; ``epochs`` is the iteration limit and
+            the history holds the objective after each iteration.
         orders : list of array-like, optional
             One permutation of range(n) per epoch, overriding `shuffle`.
         masks : list of list, optional
@@ -902,7 +925,11 @@ class MLP:
             beta_2=beta_2,
             rho=rho,
             epsilon=epsilon,
+            tol=tol,
+            max_fun=max_fun,
         )
+        if options["optimizer"] == "lbfgs":
+            return self._fit_lbfgs(X, Y, weights, options, callback)
         epochs = options["epochs"]
         batch_size = min(options["batch_size"], n)
         p = options["dropout"]
@@ -953,6 +980,25 @@ class MLP:
             if callback is not None and callback(epoch + 1, history[-1]) is True:
                 break
         return history
+
+    def _fit_lbfgs(self, X, Y, weights, options, callback):
+        """Minimise `objective` over the whole data set with SciPy's L-BFGS-B."""
+        divisor = penalty_divisor(options["penalty_scaling"], X.shape[0], weights)
+        l1, l2 = options["l1"] / divisor, options["l2"] / divisor
+
+        def flat_objective(theta):
+            self.weights, self.biases = unflatten(theta, self._sizes)
+            return objective(self, X, Y, l1, l2, weights)
+
+        result = fit_lbfgs(
+            flat_objective,
+            flatten(self._W, self._b),
+            max_iter=options["epochs"],
+            max_fun=options["max_fun"],
+            tol=options["tol"],
+            callback=callback,
+        )
+        return result.history
 
     def _batches(self, order, batch_size, masks, rng, p):
         """Return (rows, masks) for each batch: consecutive slices of order."""
