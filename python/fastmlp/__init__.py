@@ -3,6 +3,7 @@
 from . import reference
 from ._config import apply_isa_from_environment, config, show_config
 from ._mlp import MLP
+from ._pruning import PruningReport
 from .classifier import MLPClassifier
 from .regressor import MLPRegressor
 
@@ -14,6 +15,7 @@ __all__ = [
     "MLP",
     "MLPClassifier",
     "MLPRegressor",
+    "PruningReport",
     "config",
     "reference",
     "show_config",
