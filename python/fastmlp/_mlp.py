@@ -190,8 +190,10 @@ class MLP:
 
         Assigning a list of boolean arrays replaces every layer's mask and
         zeroes the newly removed weights and their momentum. An all-True mask
-        lifts a layer's pruning, so its removed weights train again from 0. ``forward`` multiplies by a layer that keeps few of its
-        weights with a sparse matrix product: at most the share
+        lifts a layer's pruning, so its removed weights train again from 0.
+
+        ``forward`` multiplies by a layer that keeps few of its weights with a
+        sparse matrix product. "Few" is at most the share
         ``fastmlp.config()[dtype]["sparse_max_density"]`` for batches of
         ``"sparse_block_rows"`` rows or more, and
         ``"sparse_max_density_small_batch"`` for smaller batches.
