@@ -1,4 +1,6 @@
-"""Pruning: weight masks, the sparse forward product and MLP.prune."""
+"""Pruning: weight masks, the sparse forward product, MLP.prune and the
+estimators' prune.
+"""
 
 import math
 import pickle
@@ -7,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import make_pair, relative_error
-from fastmlp import MLP, _core, reference
+from fastmlp import MLP, MLPClassifier, MLPRegressor, _core, reference
 from fastmlp._cli import load_digit_splits
 from fastmlp._pruning import PruningReport, remove_least_salient, saliencies
 
@@ -515,3 +517,94 @@ def test_prune_restores_step_when_retraining_fails():
     assert net.epoch == epoch
     for W, W_before in zip(net.weights, weights):
         np.testing.assert_array_equal(W, W_before)
+
+
+# Estimators -----------------------------------------------------------------------
+
+
+def test_classifier_prune_maps_labels_and_updates_coefs():
+    X_train, y_train, X_val, y_val, _, _ = load_digit_splits()
+    names = np.array([f"digit {d}" for d in range(10)])
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        learning_rate_init=0.1,
+        max_iter=15,
+        random_state=0,
+    )
+    # A fixed number of epochs: stopping on the loss is not under test.
+    clf.set_params(n_iter_no_change=np.inf)
+    with pytest.warns(Warning, match="max_iter"):
+        clf.fit(X_train, names[y_train])
+    accuracy_before = clf.score(X_val, names[y_val])
+
+    report = clf.prune(
+        X_val, names[y_val], method="magnitude", tolerance=0.02, step=0.2
+    )
+
+    zeros = sum(int((coef == 0).sum()) for coef in clf.coefs_)
+    assert report.removed_count > 0
+    assert zeros == report.removed_count
+    assert clf.score(X_val, names[y_val]) == pytest.approx(1 - report.error)
+    assert clf.score(X_val, names[y_val]) >= accuracy_before - 0.02
+    assert clf.predict(X_val[:3]).dtype == names.dtype
+
+
+def test_classifier_partial_fit_keeps_pruned_weights_zero():
+    X_train, y_train, X_val, y_val, _, _ = load_digit_splits()
+    binary_train, binary_val = y_train % 2, y_val % 2
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), learning_rate_init=0.1, max_iter=5, random_state=0
+    )
+    clf.set_params(n_iter_no_change=np.inf)
+    with pytest.warns(Warning, match="max_iter"):
+        clf.fit(X_train, binary_train)
+    clf.prune(
+        X_val,
+        binary_val,
+        tolerance=0.05,
+        step=0.2,
+        X_train=X_train,
+        y_train=binary_train,
+        retrain_epochs=1,
+    )
+    removed = [coef == 0 for coef in clf.coefs_]
+
+    clf.partial_fit(X_train, binary_train)
+
+    for coef, was_removed in zip(clf.coefs_, removed):
+        assert (coef[was_removed] == 0).all()
+
+
+def test_regressor_prune_updates_coefs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = X @ rng.normal(size=5)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=30, random_state=0
+    )
+    reg.set_params(n_iter_no_change=np.inf)
+    with pytest.warns(Warning, match="max_iter"):
+        reg.fit(X, y)
+
+    report = reg.prune(X, y, tolerance=0.05, step=0.1)
+
+    zeros = sum(int((coef == 0).sum()) for coef in reg.coefs_)
+    assert zeros == report.removed_count > 0
+    loss = 0.5 * np.mean((y - reg.predict(X)) ** 2)
+    assert loss == pytest.approx(report.error, rel=1e-5)
+
+
+def test_estimator_prune_rejects_unpaired_training_data():
+    X_train, y_train, X_val, y_val, _, _ = load_digit_splits()
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    with pytest.warns(Warning, match="max_iter"):
+        clf.fit(X_train, y_train)
+    coefs = [coef.copy() for coef in clf.coefs_]
+
+    with pytest.raises(ValueError, match="prune got y_train alone"):
+        clf.prune(X_val, y_val, y_train=y_train)
+    with pytest.raises(ValueError, match="method must be one of"):
+        clf.prune(X_val, y_val, method="random")
+
+    for coef, before in zip(clf.coefs_, coefs):
+        np.testing.assert_array_equal(coef, before)
