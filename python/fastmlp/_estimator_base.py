@@ -412,11 +412,11 @@ class BaseMLP(BaseEstimator):
         ``fit`` encodes them, and ``coefs_`` and ``intercepts_`` are updated.
         Biases are never pruned.
 
-        Retraining between steps uses this estimator's SGD settings
-        (``learning_rate_init``, ``momentum``, ``nesterovs_momentum``,
-        ``alpha`` and ``l1`` scaled per batch, ``dropout``, ``shuffle``,
-        ``batch_size``); ``fit_options`` overrides them by their
-        ``MLP.fit`` names. It does not extend ``loss_curve_``.
+        Retraining between steps uses this estimator's SGD settings:
+        ``learning_rate_init``, ``momentum``, ``nesterovs_momentum``,
+        ``alpha`` and ``l1`` scaled per batch, ``dropout``, ``shuffle`` and
+        ``batch_size``. ``fit_options`` overrides them by their ``MLP.fit``
+        names. Retraining does not extend ``loss_curve_``.
 
         The removed weights are recorded in the cached network that
         ``predict`` and ``partial_fit`` reuse, so that predictions use the
