@@ -100,9 +100,6 @@ class Model {
     }
   }
 
-  // Whether layer l has removed weights, which stay 0 through training.
-  bool pruned(Index l) const { return !layers_[l].keep.empty(); }
-
   // Sets the keep-mask of layer l from keep (n_out, n_in), nonzero for a kept
   // weight, zeroes W and vW where it removes weights and lists the kept ones. A
   // mask that keeps every weight clears the layer's mask.

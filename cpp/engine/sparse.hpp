@@ -14,6 +14,7 @@
 #include "../common.hpp"
 #include "../engine.hpp"
 #include "../model.hpp"
+#include "gemm.hpp"
 #include "isa.hpp"
 #include "parallel.hpp"
 #include "transpose_pack.hpp"
@@ -28,11 +29,12 @@ constexpr Index kSparseBlockRows = 32;
 // Pruned layers that keep at most this share of their weights use the sparse
 // product when predicting (ForwardPath::kAuto): kSparseMaxDensitySmallBatch for
 // fewer than kSparseBlockRows rows (the gathering dot products), else
-// kSparseMaxDensity (the blocked path). Measured on a 784-256-128-10 float32
-// network, AVX-512 build, fastest of 30 runs with 1 and 2 threads, on a 2-core
-// machine that other jobs kept busy (load average 6), so the figures are rough:
-// the sparse product broke even near density 0.06 at batch 1, 0.4 at batch 32
-// and 0.2 at batch 10,000. python bench/sparse.py repeats the comparison.
+// kSparseMaxDensity (the blocked path). Measured with `python bench/sparse.py
+// --full` on a 784-256-128-10 float32 network, AVX-512 build, 2 threads, on a
+// 2-core AMD EPYC machine shared with other jobs (load average 2 to 6), so the
+// figures are rough. The sparse product broke even near density 0.06 at batch 1
+// and between 0.2 and 0.3 at batch 10,000. At batch 32 a fastest-of-30 timing
+// put it near 0.4, so the blocked path's value is on the safe side.
 constexpr double kSparseMaxDensitySmallBatch = 0.05;
 constexpr double kSparseMaxDensity = 0.2;
 
@@ -154,7 +156,13 @@ void sparse_product(const Layer<T>& layer, const T* X, T* Z, Index n, int n_thre
   const Index n_in = layer.n_in, n_out = layer.n_out;
   const Index kept = static_cast<Index>(layer.kept.columns.size());
   const Index n_blocks = n / kRows;
-  for_each_chunk(n_blocks, threads_for(n_blocks * kRows * kept, n_threads),
+  // A thread team only for as many multiply-adds as the GEMM asks for one: a
+  // batch of one row with 140,000 kept weights ran 90 times slower on two
+  // threads than on one on a busy machine, waiting for the second thread.
+  const auto threads = [n_threads](Index multiply_adds) {
+    return multiply_adds >= kMinParallelFlops ? n_threads : 1;
+  };
+  for_each_chunk(n_blocks, threads(n_blocks * kRows * kept),
                  [&](Index begin, Index end) {
                    thread_local Buffer<T> XT;
                    if (static_cast<Index>(XT.size()) < n_in * kRows) XT.resize(n_in * kRows);
@@ -167,7 +175,7 @@ void sparse_product(const Layer<T>& layer, const T* X, T* Z, Index n, int n_thre
   const Index done = n_blocks * kRows;
   if (done == n) return;
   sparse_rows(layer, X + done * n_in, Z + done * n_out, n - done,
-              threads_for((n - done) * kept, n_threads));
+              threads((n - done) * kept));
 }
 
 FASTMLP_ENGINE_END
