@@ -255,6 +255,20 @@ def test_forward_with_path_rejects_unknown_path():
         net._core.forward_with_path(np.zeros((1, 3), dtype=np.float32), "csr", 0)
 
 
+def test_sparse_bench_builds_its_table(monkeypatch):
+    # Only that the benchmark runs and fills its columns: no timing is checked.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "bench"))
+    import sparse
+
+    rows = sparse.benchmark_densities((0.05,), 1, repeats=1, target_seconds=0.001)
+
+    assert len(rows) == 1
+    assert len(rows[0]) == len(sparse.COLUMNS)
+    assert rows[0][sparse.COLUMNS.index("forward picks")] == "sparse"
+    # Both products against the float64 reference, in float32.
+    assert float(rows[0][sparse.COLUMNS.index("max abs diff sparse")]) < 1e-5
+
+
 # Saliencies -------------------------------------------------------------------------
 
 

@@ -370,6 +370,9 @@ class MLP:
         TypeError
             For an argument of the wrong type or a keyword that `fit` does not
             take.
+        RuntimeError, KeyboardInterrupt
+            From retraining, as `fit` raises them. The step in progress is
+            undone first, so the model is the one the last kept step left.
         """
         return prune_network(
             self,
