@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,7 +36,10 @@ struct Layer {
   // Pruning: keep (n_out, n_in) is 1 for a kept weight and 0 for a removed one.
   // Empty when the layer has no removed weight.
   std::vector<std::uint8_t> keep;
-  KeptWeights kept;  // positions of the kept weights while keep is not empty
+  // Positions of the kept weights while keep is not empty, else null. Replaced
+  // whole with std::atomic_store and read with std::atomic_load, never changed
+  // in place, so a prediction in another thread keeps the lists it loaded.
+  std::shared_ptr<const KeptWeights> kept;
 };
 
 // A copy of every parameter and velocity, to restore a model after a failed epoch.
@@ -108,7 +112,7 @@ class Model {
     const Index count = layer.n_out * layer.n_in;
     if (std::all_of(keep, keep + count, [](std::uint8_t k) { return k != 0; })) {
       layer.keep.clear();
-      layer.kept = KeptWeights{};
+      std::atomic_store(&layer.kept, std::shared_ptr<const KeptWeights>());
       return;
     }
     // KeptWeights stores columns as 32-bit numbers to halve the index traffic.
@@ -119,14 +123,15 @@ class Model {
     }
     layer.keep.resize(count);
     for (Index e = 0; e < count; ++e) layer.keep[e] = keep[e] != 0;
-    layer.kept.row_start.assign(layer.n_out + 1, 0);
-    layer.kept.columns.clear();
+    auto kept = std::make_shared<KeptWeights>();
+    kept->row_start.assign(layer.n_out + 1, 0);
     for (Index o = 0; o < layer.n_out; ++o) {
       for (Index j = 0; j < layer.n_in; ++j) {
-        if (layer.keep[o * layer.n_in + j]) layer.kept.columns.push_back(std::uint32_t(j));
+        if (layer.keep[o * layer.n_in + j]) kept->columns.push_back(std::uint32_t(j));
       }
-      layer.kept.row_start[o + 1] = static_cast<Index>(layer.kept.columns.size());
+      kept->row_start[o + 1] = static_cast<Index>(kept->columns.size());
     }
+    std::atomic_store(&layer.kept, std::shared_ptr<const KeptWeights>(std::move(kept)));
     apply_keep_mask(l);
   }
 

@@ -7,6 +7,7 @@ import pickle
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -244,6 +245,36 @@ def test_sparse_forward_same_bits_for_any_thread_count():
     two = net._core.forward_with_path(X, "sparse", 2)
 
     np.testing.assert_array_equal(one, two)
+
+
+def test_weight_masks_change_during_concurrent_forward():
+    # forward releases the GIL, so another thread may set masks meanwhile. The
+    # kept-weight lists that forward loaded must stay alive until it returns.
+    net = MLP([784, 64, 10], seed=0)
+    # An all-True mask frees the lists, the sparse one builds new ones.
+    mask_sets = [_random_masks(net, 1.1), _random_masks(net, 0.05)]
+    X = np.random.default_rng(1).random((2000, 784), dtype=np.float32)
+    outputs, errors = [], []
+
+    def predict():
+        try:
+            for _ in range(30):
+                outputs.append(net.forward(X))
+        except Exception as error:  # reported by the asserts below
+            errors.append(error)
+
+    thread = threading.Thread(target=predict)
+    thread.start()
+    changes = 0
+    while thread.is_alive():
+        net.weight_masks = mask_sets[changes % 2]
+        changes += 1
+    thread.join()
+
+    assert errors == []
+    assert changes > 0
+    assert len(outputs) == 30
+    assert all(np.isfinite(output).all() for output in outputs)
 
 
 def test_forward_with_path_rejects_unknown_path():

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "../common.hpp"
@@ -33,8 +34,9 @@ void prediction_forward(const Model<T>& model, Workspace<T>& ws, const T* X, Ind
   for (Index l = 0; l < L; ++l) {
     const Layer<T>& layer = model.layer(l);
     T* Z = ws.Z[l].data();
-    if (uses_sparse_product(layer, path, n)) {
-      sparse_product(layer, input, Z, n, n_threads);
+    const std::shared_ptr<const KeptWeights> kept = std::atomic_load(&layer.kept);
+    if (uses_sparse_product(layer, kept.get(), path, n)) {
+      sparse_product(layer, *kept, input, Z, n, n_threads);
     } else {
       gemm(row_major(input, layer.n_in), row_major(layer.W.data(), layer.n_in).transposed(),
            Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads);

@@ -1,6 +1,8 @@
 // The sparse product of a pruned layer for prediction: Z = X W^T summed over the
 // kept weights only, which the layer lists in compressed sparse row order
 // (KeptWeights in model.hpp). The weight values are read from W itself.
+// Callers load the layer's KeptWeights once with std::atomic_load and pass it
+// in, so a mask set meanwhile in another thread cannot free it under them.
 //
 // Each element of Z sums its unit's kept weights in ascending column order, and
 // threads own whole blocks of rows (or, for a few rows, whole units), so the
@@ -10,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 
 #include "../common.hpp"
 #include "../engine.hpp"
@@ -43,18 +46,14 @@ inline double sparse_max_density(Index rows) {
   return rows < kSparseBlockRows ? kSparseMaxDensitySmallBatch : kSparseMaxDensity;
 }
 
-// Share of the layer's weights that are kept; 1 for a layer without a mask.
+// Whether predict multiplies `rows` rows by a layer with sparse_product, given
+// the layer's kept weights (null for a layer without removed weights).
 template <typename T>
-double kept_density(const Layer<T>& layer) {
-  if (layer.keep.empty()) return 1.0;
-  return double(layer.kept.columns.size()) / double(layer.n_out * layer.n_in);
-}
-
-// Whether predict multiplies `rows` rows by this layer with sparse_product.
-template <typename T>
-bool uses_sparse_product(const Layer<T>& layer, ForwardPath path, Index rows) {
-  if (layer.keep.empty() || path == ForwardPath::kDense) return false;
-  return path == ForwardPath::kSparse || kept_density(layer) <= sparse_max_density(rows);
+bool uses_sparse_product(const Layer<T>& layer, const KeptWeights* kept, ForwardPath path,
+                         Index rows) {
+  if (kept == nullptr || path == ForwardPath::kDense) return false;
+  const double density = double(kept->columns.size()) / double(layer.n_out * layer.n_in);
+  return path == ForwardPath::kSparse || density <= sparse_max_density(rows);
 }
 
 // XT (n_in, kSparseBlockRows) = the transpose of X_block (kSparseBlockRows, n_in),
@@ -78,7 +77,8 @@ constexpr Index kVectorBytes = Isa::FASTMLP_ISA_LEVEL == Isa::kAvx512 ? 64
 // The block is first transposed into XT (n_in, kSparseBlockRows), so each kept
 // weight w_oj adds w_oj times the contiguous row j of XT to the unit's sums.
 template <typename T>
-void sparse_block(const Layer<T>& layer, const T* X_block, T* XT, T* Z_block) {
+void sparse_block(const Layer<T>& layer, const KeptWeights& kept, const T* X_block, T* XT,
+                  T* Z_block) {
   constexpr Index kRows = kSparseBlockRows;
   // A unit's sums as GCC vectors of one register each. With an array and `omp
   // simd` instead, GCC 12 unrolled and jammed the loop over weights and left its
@@ -89,8 +89,8 @@ void sparse_block(const Layer<T>& layer, const T* X_block, T* XT, T* Z_block) {
   const Index n_in = layer.n_in, n_out = layer.n_out;
   transpose_block(X_block, XT, n_in);
 
-  const Index* row_start = layer.kept.row_start.data();
-  const std::uint32_t* columns = layer.kept.columns.data();
+  const Index* row_start = kept.row_start.data();
+  const std::uint32_t* columns = kept.columns.data();
   for (Index o = 0; o < n_out; ++o) {
     const T* w_o = layer.W.data() + o * n_in;
     Vector sums[kVectors] = {};
@@ -132,10 +132,11 @@ T gathered_dot(const T* w_o, const T* x_i, const std::uint32_t* columns, Index b
 // Z (rows, n_out) for a few rows of X (rows, n_in): per unit, one dot product
 // that gathers the inputs of its kept columns. Threads own whole units.
 template <typename T>
-void sparse_rows(const Layer<T>& layer, const T* X, T* Z, Index rows, int n_threads) {
+void sparse_rows(const Layer<T>& layer, const KeptWeights& kept, const T* X, T* Z,
+                 Index rows, int n_threads) {
   const Index n_in = layer.n_in, n_out = layer.n_out;
-  const Index* row_start = layer.kept.row_start.data();
-  const std::uint32_t* columns = layer.kept.columns.data();
+  const Index* row_start = kept.row_start.data();
+  const std::uint32_t* columns = kept.columns.data();
   for_each_chunk(n_out, n_threads, [&](Index begin, Index end) {
     for (Index i = 0; i < rows; ++i) {
       const T* x_i = X + i * n_in;
@@ -151,31 +152,32 @@ void sparse_rows(const Layer<T>& layer, const T* X, T* Z, Index rows, int n_thre
 // bias). Full blocks of kSparseBlockRows rows take the blocked path, the
 // remaining rows (all of them for a batch of one) the gathering dot products.
 template <typename T>
-void sparse_product(const Layer<T>& layer, const T* X, T* Z, Index n, int n_threads) {
+void sparse_product(const Layer<T>& layer, const KeptWeights& kept, const T* X, T* Z,
+                    Index n, int n_threads) {
   constexpr Index kRows = kSparseBlockRows;
   const Index n_in = layer.n_in, n_out = layer.n_out;
-  const Index kept = static_cast<Index>(layer.kept.columns.size());
+  const Index kept_count = static_cast<Index>(kept.columns.size());
   const Index n_blocks = n / kRows;
-  // A thread team only for as many multiply-adds as the GEMM asks for one: a
-  // batch of one row with 140,000 kept weights ran 90 times slower on two
-  // threads than on one on a busy machine, waiting for the second thread.
+  // A thread team starts at the GEMM's threshold of multiply-adds. A batch of
+  // one row with 140,000 kept weights ran 90 times slower on two threads than on
+  // one on a busy machine, waiting for the second thread.
   const auto threads = [n_threads](Index multiply_adds) {
     return multiply_adds >= kMinParallelFlops ? n_threads : 1;
   };
-  for_each_chunk(n_blocks, threads(n_blocks * kRows * kept),
+  for_each_chunk(n_blocks, threads(n_blocks * kRows * kept_count),
                  [&](Index begin, Index end) {
                    thread_local Buffer<T> XT;
                    if (static_cast<Index>(XT.size()) < n_in * kRows) XT.resize(n_in * kRows);
                    for (Index block = begin; block < end; ++block) {
                      const Index i0 = block * kRows;
-                     sparse_block(layer, X + i0 * n_in, XT.data(), Z + i0 * n_out);
+                     sparse_block(layer, kept, X + i0 * n_in, XT.data(), Z + i0 * n_out);
                    }
                  });
 
   const Index done = n_blocks * kRows;
   if (done == n) return;
-  sparse_rows(layer, X + done * n_in, Z + done * n_out, n - done,
-              threads((n - done) * kept));
+  sparse_rows(layer, kept, X + done * n_in, Z + done * n_out, n - done,
+              threads((n - done) * kept_count));
 }
 
 FASTMLP_ENGINE_END
