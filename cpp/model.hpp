@@ -117,8 +117,8 @@ class Model {
     }
     // KeptWeights stores columns as 32-bit numbers to halve the index traffic.
     if (layer.n_in > Index(std::numeric_limits<std::uint32_t>::max())) {
-      throw std::invalid_argument("cannot prune layer " + std::to_string(l) + ": it has " +
-                                  std::to_string(layer.n_in) +
+      throw std::invalid_argument("cannot prune layer " + std::to_string(l) +
+                                  ": it has " + std::to_string(layer.n_in) +
                                   " inputs, more than 2**32 - 1");
     }
     layer.keep.resize(count);

@@ -41,7 +41,8 @@ fastmlp::ForwardPath parse_forward_path(const std::string& name) {
   if (name == "auto") return fastmlp::ForwardPath::kAuto;
   if (name == "dense") return fastmlp::ForwardPath::kDense;
   if (name == "sparse") return fastmlp::ForwardPath::kSparse;
-  throw py::value_error("path must be one of 'auto', 'dense', 'sparse', got '" + name + "'");
+  throw py::value_error("path must be one of 'auto', 'dense', 'sparse', got '" + name +
+                        "'");
 }
 
 fastmlp::Output parse_output(const std::string& name) {
@@ -170,7 +171,8 @@ class PyNetwork {
     return Y_hat;
   }
 
-  Array<T> forward_with_path(const Array<T>& X, const std::string& path, int n_threads) const {
+  Array<T> forward_with_path(const Array<T>& X, const std::string& path,
+                             int n_threads) const {
     check_not_training("run forward on");
     check_matrix(X, "X", -1, net_.n_in());
     const fastmlp::ForwardPath forward_path = parse_forward_path(path);
@@ -180,8 +182,9 @@ class PyNetwork {
     T* y_hat = Y_hat.mutable_data();
     {
       py::gil_scoped_release release;
+      const int threads = fastmlp::resolve_threads(n_threads);
       fastmlp::active_engine<T>().predict_with_path(net_, x, y_hat, n, forward_path,
-                                                    fastmlp::resolve_threads(n_threads));
+                                                    threads);
     }
     return Y_hat;
   }
@@ -383,7 +386,8 @@ void bind_network(py::module_& m, const char* name) {
            "one (n_out, n_in) array per layer.")
       .def("get_keep_mask", &PyNetwork<T>::get_keep_mask, py::arg("layer"),
            "Return the boolean keep-mask of one layer's weights.")
-      .def("set_keep_mask", &PyNetwork<T>::set_keep_mask, py::arg("layer"), py::arg("keep"),
+      .def("set_keep_mask", &PyNetwork<T>::set_keep_mask, py::arg("layer"),
+           py::arg("keep"),
            "Set the keep-mask of one layer's weights and zero the removed ones.")
       .def("gradients", &PyNetwork<T>::gradients, py::arg("X"), py::arg("Y"),
            py::arg("masks"), py::arg("dropout"), py::arg("n_threads"),

@@ -87,9 +87,11 @@ void square_elements(const T* in, T* out, Index count, int n_threads) {
 // Rows run in chunks of kHessianChunkRows whose sums add up in chunk order, and
 // every product is a GEMM, so the result does not depend on the thread count.
 template <typename T>
-void hessian_diagonal(const Model<T>& model, const T* X, Index n, const std::vector<T*>& H,
-                      int n_threads) {
-  if (n < 1) throw std::invalid_argument("hessian_diagonal needs at least one sample, got 0");
+void hessian_diagonal(const Model<T>& model, const T* X, Index n,
+                      const std::vector<T*>& H, int n_threads) {
+  if (n < 1) {
+    throw std::invalid_argument("hessian_diagonal needs at least one sample, got 0");
+  }
   const Index L = model.n_layers();
 
   // W_l^2 once per call, because every chunk's backward product reads it.
@@ -98,7 +100,8 @@ void hessian_diagonal(const Model<T>& model, const T* X, Index n, const std::vec
   for (Index l = 0; l < L; ++l) {
     const Layer<T>& layer = model.layer(l);
     W_squared[l].resize(layer.W.size());
-    square_elements(layer.W.data(), W_squared[l].data(), Index(layer.W.size()), n_threads);
+    const Index count = static_cast<Index>(layer.W.size());
+    square_elements(layer.W.data(), W_squared[l].data(), count, n_threads);
     widest_input = std::max(widest_input, layer.n_in);
   }
 
@@ -113,7 +116,8 @@ void hessian_diagonal(const Model<T>& model, const T* X, Index n, const std::vec
   for (Index start = 0; start < n; start += chunk_rows) {
     const Index rows = std::min(chunk_rows, n - start);
     const bool accumulate = start > 0;
-    forward(model, ws, X + start * model.n_in(), no_targets, no_dropout, rows, n_threads);
+    const T* X_chunk = X + start * model.n_in();
+    forward(model, ws, X_chunk, no_targets, no_dropout, rows, n_threads);
     output_second_derivative(model.output(), ws.Y_hat.data(), ws.dZ[L - 1].data(),
                              rows * model.n_out(), mean_scale, n_threads);
 
@@ -122,13 +126,14 @@ void hessian_diagonal(const Model<T>& model, const T* X, Index n, const std::vec
       const Layer<T>& layer = model.layer(l);
       const T* S = ws.dZ[l].data();
       square_elements(ws.inputs[l], A_squared.data(), rows * layer.n_in, n_threads);
-      gemm(row_major(S, layer.n_out).transposed(), row_major(A_squared.data(), layer.n_in),
-           H[l], layer.n_in, layer.n_out, layer.n_in, rows, accumulate, n_threads);
+      gemm(row_major(S, layer.n_out).transposed(),
+           row_major(A_squared.data(), layer.n_in), H[l], layer.n_in, layer.n_out,
+           layer.n_in, rows, accumulate, n_threads);
       if (l == 0) break;
 
       T* S_prev = ws.dZ[l - 1].data();
-      gemm(row_major(S, layer.n_out), row_major(W_squared[l].data(), layer.n_in), S_prev,
-           layer.n_in, rows, layer.n_in, layer.n_out, false, n_threads);
+      gemm(row_major(S, layer.n_out), row_major(W_squared[l].data(), layer.n_in),
+           S_prev, layer.n_in, rows, layer.n_in, layer.n_out, false, n_threads);
       squared_derivative_backward(model.activation(), ws.Z[l - 1].data(), S_prev,
                                   rows * layer.n_in, n_threads);
     }

@@ -38,13 +38,14 @@ void prediction_forward(const Model<T>& model, Workspace<T>& ws, const T* X, Ind
     if (uses_sparse_product(layer, kept.get(), path, n)) {
       sparse_product(layer, *kept, input, Z, n, n_threads);
     } else {
-      gemm(row_major(input, layer.n_in), row_major(layer.W.data(), layer.n_in).transposed(),
-           Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads);
+      const MatrixView<T> W_t = row_major(layer.W.data(), layer.n_in).transposed();
+      gemm(row_major(input, layer.n_in), W_t, Z, layer.n_out, n, layer.n_out,
+           layer.n_in, false, n_threads);
     }
     if (l + 1 < L) {
       T* A_next = ws.A[l + 1].data();
-      bias_activation_forward(model.activation(), layer.b.data(), no_dropout, Z, A_next, n,
-                              layer.n_out, n_threads);
+      bias_activation_forward(model.activation(), layer.b.data(), no_dropout, Z, A_next,
+                              n, layer.n_out, n_threads);
       input = A_next;
     } else {
       output_forward(model.output(), layer.b.data(), no_targets, Z, ws.Y_hat.data(),

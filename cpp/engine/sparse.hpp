@@ -49,10 +49,11 @@ inline double sparse_max_density(Index rows) {
 // Whether predict multiplies `rows` rows by a layer with sparse_product, given
 // the layer's kept weights (null for a layer without removed weights).
 template <typename T>
-bool uses_sparse_product(const Layer<T>& layer, const KeptWeights* kept, ForwardPath path,
-                         Index rows) {
+bool uses_sparse_product(const Layer<T>& layer, const KeptWeights* kept,
+                         ForwardPath path, Index rows) {
   if (kept == nullptr || path == ForwardPath::kDense) return false;
-  const double density = double(kept->columns.size()) / double(layer.n_out * layer.n_in);
+  const double weights = double(layer.n_out * layer.n_in);
+  const double density = double(kept->columns.size()) / weights;
   return path == ForwardPath::kSparse || density <= sparse_max_density(rows);
 }
 
@@ -77,8 +78,8 @@ constexpr Index kVectorBytes = Isa::FASTMLP_ISA_LEVEL == Isa::kAvx512 ? 64
 // The block is first transposed into XT (n_in, kSparseBlockRows), so each kept
 // weight w_oj adds w_oj times the contiguous row j of XT to the unit's sums.
 template <typename T>
-void sparse_block(const Layer<T>& layer, const KeptWeights& kept, const T* X_block, T* XT,
-                  T* Z_block) {
+void sparse_block(const Layer<T>& layer, const KeptWeights& kept, const T* X_block,
+                  T* XT, T* Z_block) {
   constexpr Index kRows = kSparseBlockRows;
   // A unit's sums as GCC vectors of one register each. With an array and `omp
   // simd` instead, GCC 12 unrolled and jammed the loop over weights and left its
@@ -164,15 +165,15 @@ void sparse_product(const Layer<T>& layer, const KeptWeights& kept, const T* X, 
   const auto threads = [n_threads](Index multiply_adds) {
     return multiply_adds >= kMinParallelFlops ? n_threads : 1;
   };
-  for_each_chunk(n_blocks, threads(n_blocks * kRows * kept_count),
-                 [&](Index begin, Index end) {
-                   thread_local Buffer<T> XT;
-                   if (static_cast<Index>(XT.size()) < n_in * kRows) XT.resize(n_in * kRows);
-                   for (Index block = begin; block < end; ++block) {
-                     const Index i0 = block * kRows;
-                     sparse_block(layer, kept, X + i0 * n_in, XT.data(), Z + i0 * n_out);
-                   }
-                 });
+  const auto blocks = [&](Index begin, Index end) {
+    thread_local Buffer<T> XT;
+    if (static_cast<Index>(XT.size()) < n_in * kRows) XT.resize(n_in * kRows);
+    for (Index block = begin; block < end; ++block) {
+      const Index i0 = block * kRows;
+      sparse_block(layer, kept, X + i0 * n_in, XT.data(), Z + i0 * n_out);
+    }
+  };
+  for_each_chunk(n_blocks, threads(n_blocks * kRows * kept_count), blocks);
 
   const Index done = n_blocks * kRows;
   if (done == n) return;
