@@ -8,9 +8,9 @@ import pytest
 from conftest import make_pair, make_targets, relative_error
 from fastmlp import MLP, reference
 
-# As in test_reference_agreement: both float64 sides do the same arithmetic in
-# differently grouped sums; float32 meets a float64 reference fed the same
-# float32-rounded inputs after reductions of a few hundred terms.
+# As in test_reference_agreement. Both float64 sides do the same arithmetic in
+# differently grouped sums. float32 meets a float64 reference fed the same
+# float32-rounded inputs, after reductions of a few hundred terms.
 TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
 
 # (sizes, n): widths of 1 and odd widths run the SIMD tails, one to three

@@ -1,5 +1,5 @@
-"""Pruning: weight masks, the sparse forward product, MLP.prune and the
-estimators' prune.
+"""Pruning: weight masks, the sparse forward product, MLP.prune, the
+estimators' prune and the pruning example.
 """
 
 import math
@@ -34,6 +34,7 @@ def _trained_digits_net(seed=0, hidden=16, epochs=20):
 
 
 def _misclassification(net, X, y):
+    """Return the share of rows whose largest output is not the label."""
     return float(np.mean(net.forward(X).argmax(axis=1) != y))
 
 
