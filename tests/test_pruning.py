@@ -599,6 +599,40 @@ def test_classifier_prune_maps_labels_and_updates_coefs():
     assert clf.predict(X_val[:3]).dtype == names.dtype
 
 
+def test_classifier_prune_accepts_validation_without_a_class():
+    X_train, y_train, X_val, y_val, _, _ = load_digit_splits()
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        learning_rate_init=0.1,
+        max_iter=10,
+        random_state=0,
+        warm_start=True,
+    )
+    clf.set_params(n_iter_no_change=np.inf)
+    with pytest.warns(Warning, match="max_iter"):
+        clf.fit(X_train, y_train)
+    no_nines = y_val != 9
+
+    report = clf.prune(X_val[no_nines], y_val[no_nines], tolerance=0.02, step=0.2)
+
+    assert report.removed_count > 0
+    assert clf.score(X_val[no_nines], y_val[no_nines]) == pytest.approx(
+        1 - report.error
+    )
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.prune(X_val, np.where(y_val == 9, 10, y_val))
+
+
+def test_estimator_prune_rejects_wrong_feature_count():
+    X_train, y_train, X_val, y_val, _, _ = load_digit_splits()
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    with pytest.warns(Warning, match="max_iter"):
+        reg.fit(X_train, y_train.astype(float))
+
+    with pytest.raises(ValueError, match="X has 63 features"):
+        reg.prune(X_val[:, :63], y_val.astype(float))
+
+
 def test_classifier_partial_fit_keeps_pruned_weights_zero():
     X_train, y_train, X_val, y_val, _, _ = load_digit_splits()
     binary_train, binary_val = y_train % 2, y_val % 2

@@ -455,11 +455,9 @@ class BaseMLP(BaseEstimator):
             raise ValueError(
                 f"prune got {given} alone; pass X_train and y_train together"
             )
-        X_val, Y_val, _ = self._validate_training_data(X_val, y_val, True, None)
+        X_val, Y_val = self._pruning_data(X_val, y_val)
         if X_train is not None:
-            X_train, y_train, _ = self._validate_training_data(
-                X_train, y_train, True, None
-            )
+            X_train, y_train = self._pruning_data(X_train, y_train)
         sizes = (X_val.shape[1], *(coef.shape[1] for coef in self.coefs_))
         dtype = self.coefs_[0].dtype
         net = self._training_network(sizes, self.out_activation_, dtype, True, True)
@@ -491,6 +489,15 @@ class BaseMLP(BaseEstimator):
         self.intercepts_ = [np.array(b) for b in net.biases]
         self._net = net
         return report
+
+    def _pruning_data(self, X, y):
+        """Check X and y against the fitted model; return X and the net's targets."""
+        validate_data(self, X, reset=False, skip_check_array=True)
+        # Encoded as for a first fit with the fitted classes, because continuing
+        # with warm_start would reject a set that lacks one of the classes.
+        classes = getattr(self, "classes_", None)
+        X, Y, _ = self._validate_training_data(X, y, False, classes)
+        return X, Y
 
 
 def _is_probability(value):
