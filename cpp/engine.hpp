@@ -52,6 +52,13 @@ MatrixView<T> row_major(const T* data, Index n_cols) {
   return {data, n_cols, 1};
 }
 
+// The matrix product a prediction uses for pruned layers: kAuto picks the sparse
+// product for layers that keep at most sparse_max_density (for batches of
+// sparse_block_rows rows or more) or sparse_max_density_small_batch of their
+// weights, kDense and kSparse force one product. Layers without removed weights
+// always use the dense one.
+enum class ForwardPath { kAuto, kDense, kSparse };
+
 // The routines of one engine build for one dtype.
 template <typename T>
 struct Engine {
@@ -86,6 +93,19 @@ struct Engine {
   // C (m, n) = A (m, k) B (k, n), row-major C.
   void (*gemm)(MatrixView<T> A, MatrixView<T> B, T* C, Index m, Index n, Index k,
                int n_threads);
+
+  // predict with the product of pruned layers chosen by path; see sparse.hpp.
+  void (*predict_with_path)(const Model<T>& model, const T* X, T* Y_hat, Index n,
+                            ForwardPath path, int n_threads);
+  // kAuto's switch-over densities and the batch size between them; see sparse.hpp.
+  double sparse_max_density;
+  double sparse_max_density_small_batch;
+  Index sparse_block_rows;
+
+  // H[l] (n_out, n_in) = diagonal of the Hessian of the mean loss over X (n, n_in)
+  // with respect to W_l, in Optimal Brain Damage's approximation; see hessian.hpp.
+  void (*hessian_diagonal)(const Model<T>& model, const T* X, Index n,
+                           const std::vector<T*>& H, int n_threads);
 };
 
 // The engine of the active level.

@@ -2,8 +2,11 @@
 // counter. Plain data shared by every instruction-set build of the engine.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,6 +16,14 @@
 #include "random.hpp"
 
 namespace fastmlp {
+
+// The kept weights of a pruned layer in compressed sparse row order, without
+// values: row o keeps the columns columns[row_start[o]] .. columns[row_start[o
+// + 1] - 1], ascending. Kernels read the values from W, so they never go stale.
+struct KeptWeights {
+  std::vector<Index> row_start;        // (n_out + 1)
+  std::vector<std::uint32_t> columns;  // (number of kept weights)
+};
 
 // Layer l maps sizes[l] inputs to sizes[l + 1] outputs: Z = A W^T + b.
 template <typename T>
@@ -28,6 +39,13 @@ struct Layer {
   // first runs, so a model trained by SGD holds no memory for them.
   Buffer<T> adam_mW, adam_mb, adam_vW, adam_vb;
   Buffer<T> rmsprop_sW, rmsprop_sb;
+  // Pruning: keep (n_out, n_in) is 1 for a kept weight and 0 for a removed one.
+  // Empty when the layer has no removed weight.
+  std::vector<std::uint8_t> keep;
+  // Positions of the kept weights while keep is not empty, else null. Replaced
+  // whole with std::atomic_store and read with std::atomic_load, never changed
+  // in place, so a prediction in another thread keeps the lists it loaded.
+  std::shared_ptr<const KeptWeights> kept;
 };
 
 // A copy of every parameter and all optimizer state, to restore a model after a
@@ -128,6 +146,52 @@ class Model {
       }
     }
     return false;
+  }
+
+  // Sets the keep-mask of layer l from keep (n_out, n_in), nonzero for a kept
+  // weight, zeroes W and vW where it removes weights and lists the kept ones. A
+  // mask that keeps every weight clears the layer's mask.
+  void set_keep_mask(Index l, const std::uint8_t* keep) {
+    Layer<T>& layer = layers_[l];
+    const Index count = layer.n_out * layer.n_in;
+    if (std::all_of(keep, keep + count, [](std::uint8_t k) { return k != 0; })) {
+      layer.keep.clear();
+      std::atomic_store(&layer.kept, std::shared_ptr<const KeptWeights>());
+      return;
+    }
+    // KeptWeights stores columns as 32-bit numbers to halve the index traffic.
+    if (layer.n_in > Index(std::numeric_limits<std::uint32_t>::max())) {
+      throw std::invalid_argument("cannot prune layer " + std::to_string(l) +
+                                  ": it has " + std::to_string(layer.n_in) +
+                                  " inputs, more than 2**32 - 1");
+    }
+    layer.keep.resize(count);
+    for (Index e = 0; e < count; ++e) layer.keep[e] = keep[e] != 0;
+    auto kept = std::make_shared<KeptWeights>();
+    kept->row_start.assign(layer.n_out + 1, 0);
+    for (Index o = 0; o < layer.n_out; ++o) {
+      for (Index j = 0; j < layer.n_in; ++j) {
+        if (layer.keep[o * layer.n_in + j]) kept->columns.push_back(std::uint32_t(j));
+      }
+      kept->row_start[o + 1] = static_cast<Index>(kept->columns.size());
+    }
+    std::atomic_store(&layer.kept, std::shared_ptr<const KeptWeights>(std::move(kept)));
+    apply_keep_mask(l);
+  }
+
+  // Zeroes W and vW of layer l wherever its mask removes a weight, so that the
+  // weight stays exactly 0 and carries no momentum. Does nothing for a layer
+  // without removed weights. Training calls it after each update of the layer.
+  void apply_keep_mask(Index l) {
+    Layer<T>& layer = layers_[l];
+    const std::uint8_t* keep = layer.keep.data();
+    T* W = layer.W.data();
+    T* vW = layer.vW.data();
+    const Index count = static_cast<Index>(layer.keep.size());
+    for (Index e = 0; e < count; ++e) {
+      W[e] = keep[e] ? W[e] : T(0);
+      vW[e] = keep[e] ? vW[e] : T(0);
+    }
   }
 
   // Whether every weight and bias is finite.

@@ -257,3 +257,17 @@ def test_fit_lbfgs_rejects_bad_options(settings, message):
         net.fit(np.ones((4, 3)), [0, 1, 0, 1], optimizer="lbfgs", **settings)
     for W, W_before in zip(net.weights, before):
         np.testing.assert_array_equal(W, W_before)
+
+
+def test_fit_lbfgs_keeps_pruned_weights_zero():
+    rng = np.random.default_rng(11)
+    net = fastmlp.MLP([5, 8, 3], dtype="float64", seed=3)
+    X = rng.normal(size=(40, 5))
+    y = rng.integers(0, 3, 40)
+    masks = [rng.random(W.shape) < 0.5 for W in net.weights]
+    net.weight_masks = masks
+    history = net.fit(X, y, optimizer="lbfgs", epochs=30)
+    assert history[-1] < history[0]
+    for W, keep in zip(net.weights, masks):
+        assert np.all(W[~keep] == 0)
+        assert np.any(W[keep] != 0)

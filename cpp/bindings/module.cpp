@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -41,6 +42,14 @@ fastmlp::Optimizer parse_optimizer(const std::string& name) {
   if (name == "rmsprop") return fastmlp::Optimizer::kRmsprop;
   if (name == "adam") return fastmlp::Optimizer::kAdam;
   throw py::value_error("optimizer must be one of 'sgd', 'rmsprop', 'adam', got '" + name +
+                        "'");
+}
+
+fastmlp::ForwardPath parse_forward_path(const std::string& name) {
+  if (name == "auto") return fastmlp::ForwardPath::kAuto;
+  if (name == "dense") return fastmlp::ForwardPath::kDense;
+  if (name == "sparse") return fastmlp::ForwardPath::kSparse;
+  throw py::value_error("path must be one of 'auto', 'dense', 'sparse', got '" + name +
                         "'");
 }
 
@@ -181,6 +190,7 @@ class PyNetwork {
     }
     buffer.resize(value.size());
     std::copy(value.data(), value.data() + value.size(), buffer.begin());
+    net_.apply_keep_mask(l);  // assigned weights keep the layer's pruning
   }
 
   Array<T> forward(const Array<T>& X, int n_threads) const {
@@ -196,6 +206,71 @@ class PyNetwork {
                                           fastmlp::resolve_threads(n_threads));
     }
     return Y_hat;
+  }
+
+  Array<T> forward_with_path(const Array<T>& X, const std::string& path,
+                             int n_threads) const {
+    check_not_training("run forward on");
+    check_matrix(X, "X", -1, net_.n_in());
+    const fastmlp::ForwardPath forward_path = parse_forward_path(path);
+    const Index n = X.shape(0);
+    Array<T> Y_hat({n, net_.n_out()});
+    const T* x = X.data();
+    T* y_hat = Y_hat.mutable_data();
+    {
+      py::gil_scoped_release release;
+      const int threads = fastmlp::resolve_threads(n_threads);
+      fastmlp::active_engine<T>().predict_with_path(net_, x, y_hat, n, forward_path,
+                                                    threads);
+    }
+    return Y_hat;
+  }
+
+  py::list hessian_diagonal(const Array<T>& X, int n_threads) const {
+    check_not_training("compute the Hessian of");
+    check_matrix(X, "X", -1, net_.n_in());
+    if (X.shape(0) < 1) throw py::value_error("X must contain at least one sample");
+    const Index L = net_.n_layers();
+    py::list H_list;
+    std::vector<T*> H(L);
+    for (Index l = 0; l < L; ++l) {
+      const fastmlp::Layer<T>& layer = net_.layer(l);
+      py::array_t<T> H_l({layer.n_out, layer.n_in});
+      H[l] = H_l.mutable_data();
+      H_list.append(H_l);
+    }
+    const T* x = X.data();
+    const Index n = X.shape(0);
+    {
+      py::gil_scoped_release release;
+      fastmlp::active_engine<T>().hessian_diagonal(net_, x, n, H,
+                                                   fastmlp::resolve_threads(n_threads));
+    }
+    return H_list;
+  }
+
+  // Layer l's keep-mask (n_out, n_in): True for kept weights, all True when the
+  // layer has no removed weight.
+  py::array_t<bool> get_keep_mask(Index l) const {
+    check_not_training("read the weight masks of");
+    const fastmlp::Layer<T>& layer = layer_at(l);
+    py::array_t<bool> keep({layer.n_out, layer.n_in});
+    bool* out = keep.mutable_data();
+    if (layer.keep.empty()) {
+      std::fill(out, out + layer.n_out * layer.n_in, true);
+    } else {
+      std::transform(layer.keep.begin(), layer.keep.end(), out,
+                     [](std::uint8_t k) { return k != 0; });
+    }
+    return keep;
+  }
+
+  void set_keep_mask(Index l, const Mask& keep) {
+    check_not_training("change the weight masks of");
+    const fastmlp::Layer<T>& layer = layer_at(l);
+    check_matrix(keep, ("weight_masks[" + std::to_string(l) + "]").c_str(), layer.n_out,
+                 layer.n_in);
+    net_.set_keep_mask(l, reinterpret_cast<const std::uint8_t*>(keep.data()));
   }
 
   py::tuple gradients(const Array<T>& X, const Array<T>& Y,
@@ -427,6 +502,19 @@ void bind_network(py::module_& m, const char* name) {
            py::arg("value"), "Copy an array into one layer's parameter or optimizer state.")
       .def("forward", &PyNetwork<T>::forward, py::arg("X"), py::arg("n_threads"),
            "Return the output activations for X (n, n_in).")
+      .def("forward_with_path", &PyNetwork<T>::forward_with_path, py::arg("X"),
+           py::arg("path"), py::arg("n_threads"),
+           "Return forward's outputs with the product of pruned layers forced: "
+           "'auto' (by density), 'dense' or 'sparse'.")
+      .def("hessian_diagonal", &PyNetwork<T>::hessian_diagonal, py::arg("X"),
+           py::arg("n_threads"),
+           "Return the Gauss-Newton diagonal of the Hessian of the mean loss over X, "
+           "one (n_out, n_in) array per layer.")
+      .def("get_keep_mask", &PyNetwork<T>::get_keep_mask, py::arg("layer"),
+           "Return the boolean keep-mask of one layer's weights.")
+      .def("set_keep_mask", &PyNetwork<T>::set_keep_mask, py::arg("layer"),
+           py::arg("keep"),
+           "Set the keep-mask of one layer's weights and zero the removed ones.")
       .def("gradients", &PyNetwork<T>::gradients, py::arg("X"), py::arg("Y"),
            py::arg("sample_weight"), py::arg("masks"), py::arg("dropout"),
            py::arg("n_threads"), "Return (mean data loss, dW list, db list) for one batch.")
@@ -503,6 +591,9 @@ py::dict kernel_config(const std::string& dtype) {
     config["max_kc"] = engine.gemm_max_kc;
     config["max_mc"] = engine.gemm_max_mc;
     config["max_nc"] = engine.gemm_max_nc;
+    config["sparse_max_density"] = engine.sparse_max_density;
+    config["sparse_max_density_small_batch"] = engine.sparse_max_density_small_batch;
+    config["sparse_block_rows"] = engine.sparse_block_rows;
     return config;
   };
   if (dtype == "float32") return describe(fastmlp::active_engine<float>());

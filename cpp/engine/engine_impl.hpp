@@ -4,6 +4,7 @@
 
 #include "../engine.hpp"
 #include "gemm.hpp"
+#include "hessian.hpp"
 #include "inference.hpp"
 #include "isa.hpp"
 #include "objective.hpp"
@@ -22,7 +23,8 @@ const Engine<T>& engine() {
   static const Engine<T> table{
       isa_name(Isa::FASTMLP_ISA_LEVEL), MicroKernel<T>::kMR, MicroKernel<T>::kNR,
       kMaxKC, kMaxMC, kMaxNC, &predict<T>, &gradients<T>, &fit<T>, &objective<T>,
-      &gemm_overwrite<T>,
+      &gemm_overwrite<T>, &predict_with_path<T>, kSparseMaxDensity,
+      kSparseMaxDensitySmallBatch, kSparseBlockRows, &hessian_diagonal<T>,
   };
   return table;
 }

@@ -23,13 +23,29 @@ FASTMLP_ENGINE_BEGIN
 // float layer is 16 MiB) whatever the data size, as predict does.
 constexpr Index kObjectiveChunkRows = 4096;
 
-// Copies theta (double) into the weights and biases of the model.
+// Copies theta (double) into the weights and biases of the model; weights
+// removed by pruning stay 0.
 template <typename T>
 void set_flat_parameters(Model<T>& model, const double* theta) {
   for (Index l = 0; l < model.n_layers(); ++l) {
     Layer<T>& layer = model.layer(l);
     for (T& w : layer.W) w = T(*theta++);
     for (T& b : layer.b) b = T(*theta++);
+    model.apply_keep_mask(l);
+  }
+}
+
+// Zeroes the gradient of weights removed by pruning: the loss does not depend
+// on them, and a zero gradient keeps an optimizer from moving them.
+template <typename T>
+void zero_removed_gradients(const Model<T>& model, double* grad) {
+  for (Index l = 0; l < model.n_layers(); ++l) {
+    const Layer<T>& layer = model.layer(l);
+    const Index count = static_cast<Index>(layer.keep.size());
+    for (Index e = 0; e < count; ++e) {
+      if (!layer.keep[e]) grad[e] = 0;
+    }
+    grad += layer.n_out * layer.n_in + layer.n_out;
   }
 }
 
@@ -107,7 +123,9 @@ double objective(Model<T>& model, const double* theta, const T* X, const T* Y,
                  layer.n_out);
     }
   }
-  return loss + add_penalties(model, l1, l2, grad);
+  const double penalty = add_penalties(model, l1, l2, grad);
+  zero_removed_gradients(model, grad);
+  return loss + penalty;
 }
 
 FASTMLP_ENGINE_END

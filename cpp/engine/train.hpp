@@ -154,6 +154,7 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     }
     penalty += 0.5 * step_options.l2 * sums[0] + step_options.l1 * sums[1];
     update(ws.db[l].data(), layer.b.data(), bias_state(layer), layer.n_out, step, T(0), T(0));
+    model.apply_keep_mask(l);  // pruned weights stay exactly 0
   }
   return {loss, penalty};
 }

@@ -4,6 +4,7 @@ from . import reference
 from ._config import apply_isa_from_environment, config, show_config
 from ._mlp import MLP
 from ._plot import plot_loss_curve
+from ._pruning import PruningReport
 from .classifier import MLPClassifier
 from .regressor import MLPRegressor
 
@@ -15,6 +16,7 @@ __all__ = [
     "MLP",
     "MLPClassifier",
     "MLPRegressor",
+    "PruningReport",
     "config",
     "plot_loss_curve",
     "reference",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m fastmlp demo`` and ``python -m fastmlp xor``."""
+"""Command line: ``python -m fastmlp demo``, ``xor`` and ``prune``."""
 
 import argparse
 import contextlib
@@ -99,6 +99,18 @@ def build_parser():
     )
     xor.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     add_threads_option(xor)
+
+    # Imported here because the example imports helpers from this module.
+    from .examples import prune as prune_example
+
+    prune = commands.add_parser(
+        "prune",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="prune a digits classifier by Optimal Brain Damage and by magnitude",
+        description=prune_example.__doc__.split("\n\n")[0],
+    )
+    prune_example.add_arguments(prune)
+    prune.set_defaults(run=prune_example.run)
     return parser
 
 
@@ -304,6 +316,8 @@ def main(argv=None):
     try:
         if args.command == "demo":
             return run_demo(args)
+        if args.command == "prune":
+            return args.run(args)
         return run_xor(args)
     except KeyboardInterrupt:
         print("interrupted by Ctrl-C", file=sys.stderr)

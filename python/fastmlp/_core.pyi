@@ -25,6 +25,14 @@ class Network32:
         """
         Return the output activations for X (n, n_in).
         """
+    def forward_with_path(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], path: str, n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Return forward's outputs with the product of pruned layers forced: 'auto' (by density), 'dense' or 'sparse'.
+        """
+    def get_keep_mask(self, layer: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.bool]:
+        """
+        Return the boolean keep-mask of one layer's weights.
+        """
     def get_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str) -> numpy.typing.NDArray[numpy.float32]:
         """
         Return a copy of one layer's parameter or optimizer state array.
@@ -37,9 +45,17 @@ class Network32:
         """
         Return whether the state arrays of 'sgd', 'rmsprop' or 'adam' exist.
         """
+    def hessian_diagonal(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_threads: typing.SupportsInt | typing.SupportsIndex) -> list:
+        """
+        Return the Gauss-Newton diagonal of the Hessian of the mean loss over X, one (n_out, n_in) array per layer.
+        """
     def objective(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float32] | None, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
         """
         Set the parameters to theta; return the penalised loss and its flat gradient.
+        """
+    def set_keep_mask(self, layer: typing.SupportsInt | typing.SupportsIndex, keep: typing.Annotated[numpy.typing.ArrayLike, numpy.bool]) -> None:
+        """
+        Set the keep-mask of one layer's weights and zero the removed ones.
         """
     def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]) -> None:
         """
@@ -85,6 +101,14 @@ class Network64:
         """
         Return the output activations for X (n, n_in).
         """
+    def forward_with_path(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], path: str, n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Return forward's outputs with the product of pruned layers forced: 'auto' (by density), 'dense' or 'sparse'.
+        """
+    def get_keep_mask(self, layer: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.bool]:
+        """
+        Return the boolean keep-mask of one layer's weights.
+        """
     def get_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str) -> numpy.typing.NDArray[numpy.float64]:
         """
         Return a copy of one layer's parameter or optimizer state array.
@@ -97,9 +121,17 @@ class Network64:
         """
         Return whether the state arrays of 'sgd', 'rmsprop' or 'adam' exist.
         """
+    def hessian_diagonal(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], n_threads: typing.SupportsInt | typing.SupportsIndex) -> list:
+        """
+        Return the Gauss-Newton diagonal of the Hessian of the mean loss over X, one (n_out, n_in) array per layer.
+        """
     def objective(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], sample_weight: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, l1: typing.SupportsFloat | typing.SupportsIndex, l2: typing.SupportsFloat | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex) -> tuple:
         """
         Set the parameters to theta; return the penalised loss and its flat gradient.
+        """
+    def set_keep_mask(self, layer: typing.SupportsInt | typing.SupportsIndex, keep: typing.Annotated[numpy.typing.ArrayLike, numpy.bool]) -> None:
+        """
+        Set the keep-mask of one layer's weights and zero the removed ones.
         """
     def set_parameter(self, layer: typing.SupportsInt | typing.SupportsIndex, which: str, value: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> None:
         """

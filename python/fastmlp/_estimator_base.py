@@ -523,6 +523,114 @@ class BaseMLP(BaseEstimator):
         state.pop("_net", None)
         return state
 
+    def prune(
+        self,
+        X_val,
+        y_val,
+        method="obd",
+        tolerance=0.01,
+        step=0.05,
+        X_train=None,
+        y_train=None,
+        retrain_epochs=0,
+        **fit_options,
+    ):
+        """Remove the least salient weights while the validation error allows.
+
+        Runs ``fastmlp.MLP.prune`` on the fitted network, see there for the
+        steps, the saliencies and the error watched: the misclassification
+        rate for the classifier, the squared error loss ``1/2 sum (y - y_hat)^2``
+        averaged over samples for the regressor. Labels are encoded as
+        ``fit`` encodes them, and ``coefs_`` and ``intercepts_`` are updated.
+        Biases are never pruned.
+
+        Retraining between steps uses this estimator's SGD settings:
+        ``learning_rate_init``, ``momentum``, ``nesterovs_momentum``,
+        ``alpha`` and ``l1`` scaled per batch, ``dropout``, ``shuffle`` and
+        ``batch_size``. ``fit_options`` overrides them by their ``MLP.fit``
+        names. Retraining does not extend ``loss_curve_``.
+
+        The removed weights are recorded in the cached network that
+        ``predict`` and ``partial_fit`` reuse, so that predictions use the
+        sparse product and ``partial_fit`` keeps those weights at 0. A fit
+        that builds a new network (``fit`` without ``warm_start``, a changed
+        ``n_threads``, or an unpickled estimator) starts without them, and
+        edits of ``coefs_`` at removed positions are replaced by 0 while that
+        network is cached.
+
+        Parameters
+        ----------
+        X_val : array-like of shape (n_samples, n_features)
+        y_val : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Validation data with targets as for ``fit``.
+        method : {"obd", "magnitude"}, default="obd"
+        tolerance : float >= 0, default=0.01
+            Largest allowed rise of the validation error.
+        step : float in (0, 1], default=0.05
+            Fraction of the remaining weights removed per step.
+        X_train, y_train : array-like, optional
+            Training data for the saliencies and for retraining.
+        retrain_epochs : int >= 0, default=0
+            Epochs of SGD on the training data after each step.
+        **fit_options
+            ``MLP.fit`` keyword arguments for retraining.
+
+        Returns
+        -------
+        fastmlp.PruningReport
+            Removed counts and fractions and the validation error per step.
+        """
+        check_is_fitted(self)
+        self._check_params()
+        if (X_train is None) != (y_train is None):
+            given = "X_train" if y_train is None else "y_train"
+            raise ValueError(
+                f"prune got {given} alone; pass X_train and y_train together"
+            )
+        X_val, Y_val = self._pruning_data(X_val, y_val)
+        if X_train is not None:
+            X_train, y_train = self._pruning_data(X_train, y_train)
+        sizes = (X_val.shape[1], *(coef.shape[1] for coef in self.coefs_))
+        dtype = self.coefs_[0].dtype
+        net = self._training_network(sizes, self.out_activation_, dtype, True, True)
+        if retrain_epochs and X_train is not None:
+            options = {
+                "batch_size": self._batch_size(X_train.shape[0]),
+                "learning_rate": self.learning_rate_init,
+                "momentum": self.momentum,
+                "nesterov": self.nesterovs_momentum,
+                "l1": self.l1,
+                "l2": self.alpha,
+                "dropout": self.dropout,
+                "shuffle": self.shuffle,
+                "penalty_scaling": "batch",
+            }
+            fit_options = {**options, **fit_options}
+        report = net.prune(
+            X_val,
+            Y_val,
+            method=method,
+            tolerance=tolerance,
+            step=step,
+            X_train=X_train,
+            Y_train=y_train,
+            retrain_epochs=retrain_epochs,
+            **fit_options,
+        )
+        self.coefs_ = [np.array(W.T, order="C") for W in net.weights]
+        self.intercepts_ = [np.array(b) for b in net.biases]
+        self._net = net
+        return report
+
+    def _pruning_data(self, X, y):
+        """Check X and y against the fitted model; return X and the net's targets."""
+        validate_data(self, X, reset=False, skip_check_array=True)
+        # Encoded as for a first fit with the fitted classes, because continuing
+        # with warm_start would reject a set that lacks one of the classes.
+        classes = getattr(self, "classes_", None)
+        X, Y, _ = self._validate_training_data(X, y, False, classes)
+        return X, Y
+
 
 def _import_tqdm():
     """Return tqdm's progress bar class; raise ImportError when tqdm is missing."""

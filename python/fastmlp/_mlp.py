@@ -8,6 +8,7 @@ import numpy as np
 
 from . import _core
 from ._lbfgs import fit_lbfgs, penalty_divisor
+from ._pruning import check_weight_masks, prune_network
 from ._validation import (
     as_matrix,
     as_parameter_list,
@@ -80,6 +81,10 @@ class MLP:
         read-only copies; assigning a whole list checks, converts and copies.
     biases : list of ndarray
         ``biases[l]`` has shape ``(sizes[l+1],)``; read and assigned like weights.
+    weight_masks : list of ndarray of bool
+        ``weight_masks[l]`` has the shape of ``weights[l]``: False marks a
+        weight removed by pruning, which stays exactly 0. Read and assigned
+        like weights.
     epoch : int
         Epochs trained so far. It keys the shuffling and dropout of the next
         epoch and persists across ``fit`` calls, like the optimizer state (SGD's
@@ -192,6 +197,40 @@ class MLP:
     def biases(self, arrays):
         self._set("b", arrays, "biases")
 
+    @property
+    def weight_masks(self):
+        """Read-only boolean keep-masks of the weights, one per layer.
+
+        ``weight_masks[l]`` has the shape of ``weights[l]``, and False marks a
+        removed weight. A removed weight is 0 and stays exactly 0, because
+        training zeroes it and its momentum after every update. Assigning
+        ``weights`` keeps the masks and replaces the values given for removed
+        weights by 0. The mask wins, as in ``torch.nn.utils.prune``, whose
+        forward pre-hook multiplies the mask into the weights before every
+        forward pass. A layer without removed weights reads as all True.
+
+        Assigning a list of boolean arrays replaces every layer's mask and
+        zeroes the newly removed weights and their momentum. An all-True mask
+        lifts a layer's pruning, so its removed weights train again from 0.
+
+        ``forward`` multiplies by a layer that keeps few of its weights with a
+        sparse matrix product. "Few" is at most the share
+        ``fastmlp.config()[dtype]["sparse_max_density"]`` for batches of
+        ``"sparse_block_rows"`` rows or more, and
+        ``"sparse_max_density_small_batch"`` for smaller batches.
+        """
+        masks = [self._core.get_keep_mask(l) for l in range(self.n_layers)]
+        for mask in masks:
+            mask.flags.writeable = False
+        return masks
+
+    @weight_masks.setter
+    def weight_masks(self, masks):
+        shapes = [(self._sizes[l + 1], self._sizes[l]) for l in range(self.n_layers)]
+        # Every layer is checked before any is written, so a bad list changes nothing.
+        for l, mask in enumerate(check_weight_masks(masks, shapes)):
+            self._core.set_keep_mask(l, mask)
+
     # Computation ----------------------------------------------------------------
 
     def _threads(self):
@@ -253,6 +292,128 @@ class MLP:
             masks = [None] * self.n_layers
         loss, dW, db = self._core.gradients(X, Y, weights, masks, p, self._threads())
         return float(loss), dW, db
+
+    def hessian_diagonal(self, X, Y=None):
+        """Return the diagonal of the Hessian of the mean loss over X for each weight.
+
+        The second derivatives are those of Optimal Brain Damage (LeCun, Denker
+        and Solla, "Optimal Brain Damage", NIPS 1990). A second backward pass
+        drops the off-diagonal terms and, as in that paper's
+        Levenberg-Marquardt approximation, the terms with phi''. With E the
+        loss of one sample, z the pre-activations and a the inputs of a layer:
+
+        - at the output, ``d2E/dz^2 = y_hat (1 - y_hat)`` for softmax with
+          cross-entropy (the diagonal of the softmax Hessian) and for logistic
+          with binary cross-entropy, and 1 for identity with squared error;
+        - going back, ``d2E/da_j^2 = sum_o W_oj^2 d2E/dz_o^2`` and
+          ``d2E/dz_j^2 = phi'(z_j)^2 d2E/da_j^2``;
+        - for a weight, ``h_oj = mean over samples of d2E/dz_o^2 a_j^2``.
+
+        Every entry is non-negative. For a network without hidden layers the
+        result is the exact diagonal. No dropout is applied.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, sizes[0])
+        Y : array-like of shape (n_samples, sizes[-1]), optional
+            Checked as in `gradients` when given. The result does not depend on
+            it: in this approximation the targets drop out, because d2E/dz^2
+            of every output pair depends on the outputs alone.
+
+        Returns
+        -------
+        list of ndarray
+            One array per layer, shaped like ``weights``. Biases are never
+            pruned, so their second derivatives are not computed.
+        """
+        X = self._input(X)
+        if Y is not None:
+            self._targets(Y, X.shape[0])
+        return self._core.hessian_diagonal(X, self._threads())
+
+    def prune(
+        self,
+        X_val,
+        Y_val,
+        method="obd",
+        tolerance=0.01,
+        step=0.05,
+        X_train=None,
+        Y_train=None,
+        retrain_epochs=0,
+        **fit_options,
+    ):
+        """Remove the least salient weights step by step while the error allows.
+
+        Each step removes ``ceil(step * remaining)`` of the remaining weights,
+        those with the lowest saliency over all layers: ``h_kk w_k^2 / 2`` with
+        h from `hessian_diagonal` for "obd", ``|w_k|`` for "magnitude".
+        Saliencies are recomputed before every step, on the training data when
+        given, else on the validation data. After the removal (and the
+        optional retraining) the validation error is measured, and the step
+        that takes it more than ``tolerance`` above its value before pruning is
+        undone (masks, weights, biases, momentum and epoch counter), which ends
+        pruning. It also ends when no weight is left. Biases are never pruned.
+
+        The error watched is the misclassification rate for softmax and
+        logistic outputs, and the mean loss ``1/2 sum_k (y_k - y_hat_k)^2`` for
+        an identity output, so ``tolerance`` is a rate or a loss difference.
+        A softmax row is wrong when its largest output is not the target row's
+        largest entry. A logistic row is wrong when any output lies on the
+        other side of 0.5 than its target.
+        Removed weights are recorded in `weight_masks` and stay 0 in later
+        training.
+
+        Parameters
+        ----------
+        X_val : array-like of shape (n_samples, sizes[0])
+        Y_val : array-like of shape (n_samples, sizes[-1])
+            Validation data, with targets as in `fit`.
+        method : {"obd", "magnitude"}, default="obd"
+        tolerance : float >= 0, default=0.01
+            Largest allowed rise of the validation error.
+        step : float in (0, 1], default=0.05
+            Fraction of the remaining weights that one step removes.
+        X_train, Y_train : array-like, optional
+            Training data for the saliencies and for retraining; both or
+            neither.
+        retrain_epochs : int >= 0, default=0
+            Epochs of `fit` on the training data after each step's removal.
+        **fit_options
+            Keyword arguments of `fit` for retraining (``learning_rate``,
+            ``momentum``, ...), only with ``retrain_epochs > 0``. ``epochs``
+            is not one of them.
+
+        Returns
+        -------
+        PruningReport
+            The removed counts and fractions and the validation error after
+            each kept step, and the error before pruning.
+
+        Raises
+        ------
+        ValueError
+            For an invalid argument or fit option value, before any weight is
+            removed.
+        TypeError
+            For an argument of the wrong type or a keyword that `fit` does not
+            take.
+        RuntimeError, KeyboardInterrupt
+            From retraining, as `fit` raises them. The step in progress is
+            undone first, so the model is the one the last kept step left.
+        """
+        return prune_network(
+            self,
+            X_val,
+            Y_val,
+            method=method,
+            tolerance=tolerance,
+            step=step,
+            X_train=X_train,
+            Y_train=Y_train,
+            retrain_epochs=retrain_epochs,
+            fit_options=fit_options,
+        )
 
     def fit(
         self,
@@ -636,6 +797,10 @@ class MLP:
         for which in saved:
             for l, array in enumerate(self._get(which)):
                 state[f"{which}_{l}"] = array
+        # Only pruned layers store a mask; a file without any loads unpruned.
+        for l, mask in enumerate(self.weight_masks):
+            if not mask.all():
+                state[f"keep_{l}"] = mask
         return state
 
     @classmethod
@@ -657,6 +822,10 @@ class MLP:
                 seed=int(state["seed"]),
                 n_threads=None if n_threads < 0 else n_threads,
             )
+            net.weight_masks = [
+                state.get(f"keep_{l}", np.ones(shape, dtype=bool))
+                for l, shape in enumerate(W.shape for W in net.weights)
+            ]
             for which, name in _SAVED_PARAMETERS.items():
                 arrays = [state[f"{which}_{l}"] for l in range(net.n_layers)]
                 net._set(which, arrays, name)
@@ -680,12 +849,26 @@ class MLP:
             ) from error
         return net
 
+    def _snapshot(self):
+        """Return copies of the masks, parameters, velocities and epoch counter."""
+        snapshot = {which: self._get(which) for which in _SAVED_PARAMETERS}
+        snapshot["masks"] = self.weight_masks
+        snapshot["epoch"] = self.epoch
+        return snapshot
+
+    def _restore(self, snapshot):
+        """Put back the state that `_snapshot` returned."""
+        self.weight_masks = snapshot["masks"]
+        for which, name in _SAVED_PARAMETERS.items():
+            self._set(which, snapshot[which], name)
+        self._core.epoch = snapshot["epoch"]
+
     def save(self, path):
         """Write the model to ``path`` (exactly that name) as a NumPy ``.npz`` file.
 
         The file contains a format version, every setting, the weights, biases,
-        the state of each optimizer that has run (SGD's velocities always) and
-        the epoch counter. ``path`` must be a str or
+        the state of each optimizer that has run (SGD's velocities always), the
+        epoch counter and the weight masks of pruned layers. ``path`` must be a str or
         os.PathLike, and any other type raises TypeError.
         """
         check_path(path)

@@ -46,12 +46,15 @@ __all__ = [
     "binary_cross_entropy",
     "cross_entropy",
     "forward",
+    "hessian_diagonal",
     "identity",
     "identity_derivative",
     "logistic",
     "logistic_derivative",
     "loss",
+    "obd_saliency",
     "output_delta",
+    "output_second_derivative",
     "penalty",
     "relu",
     "relu_derivative",
@@ -350,6 +353,81 @@ def backward(Z, A, W, dZ_out, activation, masks=None, p=None):
             dA = apply_dropout(dZ @ W[l - 1], masks[l - 1], p[l - 1])
             dZ = dA * phi_prime(Z[l - 1])
     return dW, db
+
+
+# ---------------------------------------------------------------------------
+# Second derivatives for Optimal Brain Damage
+# ---------------------------------------------------------------------------
+
+
+def output_second_derivative(A_out, output):
+    """Return d2E/dz^2 of one sample's loss E at each output z, shape (n, n_out).
+
+    Softmax with cross-entropy: p (1 - p), the diagonal of the softmax
+    Hessian diag(p) - p p^T. Logistic with binary cross-entropy: p (1 - p).
+    Identity with squared error: 1. None of them depends on the targets.
+
+    Parameters
+    ----------
+    A_out : ndarray of shape (n, n_out)
+        Output activations y_hat = A^(L).
+    output : {"softmax", "logistic", "identity"}
+    """
+    if output == "identity":
+        return np.ones_like(A_out)
+    return A_out * (1 - A_out)
+
+
+def hessian_diagonal(X, W, b, activation, output):
+    """Return the diagonal of the Hessian of the mean loss for every weight.
+
+    This is the second backward pass of Optimal Brain Damage (LeCun, Denker
+    and Solla, NIPS 1990). It keeps only the diagonal and drops the phi''
+    terms, like that paper's Levenberg-Marquardt approximation. With
+    ``S^(l) = d2E/dZ^(l)2`` for one sample's loss E:
+
+        S^(L)    = output_second_derivative(A^(L))
+        S^(l-1)  = phi'(Z^(l-1))^2 * (S^(l) (W^(l))^2)      (elementwise squares)
+        H^(l)    = 1/n (S^(l))T (A^(l-1))^2
+
+    so ``H^(l)[o, j]`` is the mean over samples of ``d2E/dz_o^2 a_j^2``. For
+    a network without hidden layers this is the exact diagonal.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_0)
+    W, b : list of ndarray
+        As in `forward`.
+    activation : {"identity", "logistic", "tanh", "relu"}
+    output : {"softmax", "logistic", "identity"}
+
+    Returns
+    -------
+    list of ndarray
+        ``H[l - 1]`` of shape (n_l, n_{l-1}), the shape of ``W[l - 1]``.
+        Biases are not pruned, so their entries are not computed.
+    """
+    L = len(W)
+    n = X.shape[0]
+    phi_prime = DERIVATIVES[activation]
+    Z, A = forward(X, W, b, activation, output)
+
+    H = [None] * L
+    S = output_second_derivative(A[L], output)
+    for l in range(L, 0, -1):
+        H[l - 1] = S.T @ (A[l - 1] * A[l - 1]) / A[l - 1].dtype.type(n)
+        if l > 1:
+            S = (S @ (W[l - 1] * W[l - 1])) * phi_prime(Z[l - 1]) ** 2
+    return H
+
+
+def obd_saliency(W, H):
+    """Return the saliency h_kk w_k^2 / 2 of every weight, one array per layer.
+
+    In Optimal Brain Damage's diagonal quadratic model of the loss, it is the
+    loss increase caused by setting w_k to 0.
+    """
+    return [H_l * W_l * W_l / 2 for W_l, H_l in zip(W, H)]
 
 
 # ---------------------------------------------------------------------------
@@ -789,6 +867,22 @@ class MLP:
             masks = self._draw_masks(rng, X.shape[0], p)
         batch_loss, dW, db = self._loss_and_gradients(X, Y, masks, p, weights)
         return batch_loss, dW, db
+
+    def hessian_diagonal(self, X, Y=None):
+        """Return the diagonal of the Hessian of the mean loss over X per weight.
+
+        See the function `hessian_diagonal` for the formulas. Y is checked when
+        given but does not enter the result.
+
+        Returns
+        -------
+        list of ndarray
+            One array per layer, shaped like `weights`.
+        """
+        X = self._input(X)
+        if Y is not None:
+            self._targets(Y, X.shape[0])
+        return hessian_diagonal(X, self._W, self._b, self._activation, self._output)
 
     def _input(self, X):
         return as_matrix(X, self._dtype, "X", n_features=self._sizes[0])

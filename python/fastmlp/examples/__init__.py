@@ -1,0 +1,1 @@
+"""Runnable examples, each also a ``python -m fastmlp`` subcommand."""
