@@ -628,7 +628,7 @@ class BaseMLP(BaseEstimator):
         # Encoded as for a first fit with the fitted classes, because continuing
         # with warm_start would reject a set that lacks one of the classes.
         classes = getattr(self, "classes_", None)
-        X, Y, _ = self._validate_training_data(X, y, False, classes)
+        X, _, Y, _ = self._validate_training_data(X, y, False, classes)
         return X, Y
 
 
