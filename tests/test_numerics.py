@@ -6,6 +6,7 @@ RuntimeError (MLP) or a ValueError (estimators) after putting back the last
 finite model.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -370,6 +371,15 @@ def _fitted_attributes(estimator):
     }
 
 
+def _assert_same_fitted(after, before):
+    assert after.keys() == before.keys()
+    for name, value in before.items():
+        if name in ("coefs_", "intercepts_"):
+            _assert_same(after[name], value)
+        else:
+            assert after[name] == value, name
+
+
 ESTIMATORS = {
     "classifier": lambda: MLPClassifier(hidden_layer_sizes=(5,), random_state=0),
     "regressor": lambda: MLPRegressor(hidden_layer_sizes=(5,), random_state=0),
@@ -396,11 +406,35 @@ def test_estimator_divergence_keeps_fitted_model(kind, method):
         # Gradients of order 1e6 times a step of 1e38 overflow float32 at once.
         train(X * 1e6, y, **extra)
 
-    after = _fitted_attributes(estimator)
-    assert after.keys() == before.keys()
-    for name, value in before.items():
-        if name in ("coefs_", "intercepts_"):
-            _assert_same(after[name], value)
-        else:
-            assert after[name] == value, name
+    _assert_same_fitted(_fitted_attributes(estimator), before)
     np.testing.assert_array_equal(estimator.predict(X), predictions)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_estimator_late_divergence_keeps_fitted_model():
+    # Linear least squares with a step of 2.5 grows the error every batch, so
+    # this warm-start fit diverges only after a dozen finite epochs, whose
+    # losses and weights must not reach the estimator either.
+    X, Y = _regression("float32")
+    reg = MLPRegressor(
+        hidden_layer_sizes=(),
+        batch_size=8,
+        shuffle=False,
+        momentum=0.0,
+        learning_rate_init=0.01,
+        max_iter=3,
+        warm_start=True,
+        random_state=0,
+    )
+    reg.fit(X, Y[:, 0])
+    before = _fitted_attributes(reg)
+    predictions = reg.predict(X)
+
+    reg.set_params(learning_rate_init=2.5, max_iter=200, n_iter_no_change=np.inf)
+    with pytest.raises(ValueError, match="SGD diverged to a non-finite loss") as error:
+        reg.fit(X, Y[:, 0])
+
+    diverged_epoch = int(re.search(r"of epoch (\d+)", str(error.value)).group(1))
+    assert diverged_epoch > 5, "the test needs a divergence after several epochs"
+    _assert_same_fitted(_fitted_attributes(reg), before)
+    np.testing.assert_array_equal(reg.predict(X), predictions)
