@@ -286,6 +286,11 @@ def _training_digests():
 @pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork()"
 )
+# Python 3.12 and later warn when a process with threads forks, and the OpenMP
+# workers count. Forking after training is what this test checks.
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
 def test_forked_child_repeats_parent_training_bit_for_bit():
     # The parent trains first, so its OpenMP thread pool exists when it forks.
     # The child runs every loop on one thread and must still match exactly.
