@@ -908,7 +908,9 @@ def _read_archive(file, source):
         # unpickling the file, which could run code from it, so NumPy's message
         # is kept only as the cause.
         raise ValueError(not_an_archive) from error
-    except (OSError, zipfile.BadZipFile) as error:
+    except (OSError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as error:
+        # zipfile raises NotImplementedError for an unknown zip version or
+        # compression and RuntimeError for an encryption flag.
         raise ValueError(
             f"{source} is not a readable fastmlp model: {error}"
         ) from error
@@ -918,7 +920,15 @@ def _read_archive(file, source):
     with archive:
         try:
             return {key: archive[key] for key in archive.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        except (
+            OSError,
+            ValueError,
+            EOFError,
+            zipfile.BadZipFile,
+            zlib.error,
+            NotImplementedError,
+            RuntimeError,
+        ) as error:
             raise ValueError(
                 f"{source} is not a readable fastmlp model: {error}"
             ) from error
