@@ -1,0 +1,1 @@
+"""Runnable examples of classic MLP results: ``python -m fastmlp <name>``."""
