@@ -1,7 +1,8 @@
-"""Command line: ``python -m fastmlp demo``, ``xor`` and ``prune``."""
+"""Command line: ``python -m fastmlp demo`` and one subcommand per example."""
 
 import argparse
 import contextlib
+import importlib
 import signal
 import sys
 import threading
@@ -11,7 +12,6 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from ._mlp import MLP
 from .classifier import MLPClassifier
 
 # Digits pixels are integers from 0 to 16, so dividing by 16 maps them to [0, 1].
@@ -23,12 +23,12 @@ VALIDATION_FRACTION = 0.1
 # Seed of both splits, fixed so that every run evaluates on the same samples.
 SPLIT_SEED = 0
 
-XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
+# The examples in fastmlp.examples, each a subcommand of the same name.
+EXAMPLES = ("xor", "overfit", "approximate", "speed", "prune")
 
 
 def build_parser():
-    """Return the argument parser with the demo and xor subcommands."""
+    """Return the argument parser with the demo and the example subcommands."""
     parser = argparse.ArgumentParser(
         prog="python -m fastmlp",
         description="Train small multilayer perceptrons with fastmlp.",
@@ -78,39 +78,20 @@ def build_parser():
     )
     add_threads_option(demo)
 
-    xor = commands.add_parser(
-        "xor",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        help="train a 2-4-1 network on XOR and print its truth table",
-        description=(
-            "Train a fastmlp.MLP with 4 tanh hidden units and a logistic output "
-            "on the four XOR patterns by full-batch SGD with momentum 0.9, then "
-            "print inputs, target and output."
-        ),
-    )
-    xor.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=1000,
-        help="number of full-batch steps over the 4 patterns",
-    )
-    xor.add_argument(
-        "--learning-rate", type=positive_float, default=0.5, help="SGD step size"
-    )
-    xor.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
-    add_threads_option(xor)
+    # Imported here because the prune example imports helpers from this module.
+    from . import examples
 
-    # Imported here because the example imports helpers from this module.
-    from .examples import prune as prune_example
-
-    prune = commands.add_parser(
-        "prune",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        help="prune a digits classifier by Optimal Brain Damage and by magnitude",
-        description=prune_example.__doc__.split("\n\n")[0],
-    )
-    prune_example.add_arguments(prune)
-    prune.set_defaults(run=prune_example.run)
+    for name in EXAMPLES:
+        example = importlib.import_module(f".{name}", examples.__name__)
+        summary = example.__doc__.split("\n\n")[0]
+        command = commands.add_parser(
+            name,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            help=summary.splitlines()[0].rstrip("."),
+            description=example.__doc__,
+        )
+        example.add_arguments(command)
+        command.set_defaults(run=example.run)
     return parser
 
 
@@ -279,33 +260,6 @@ def run_demo(args):
     return 0
 
 
-def run_xor(args):
-    """Train a 2-4-1 network on XOR and print its truth table; return 0."""
-    net = MLP(
-        [2, 4, 1],
-        activation="tanh",
-        output="logistic",
-        dtype="float64",
-        seed=args.seed,
-        n_threads=args.threads,
-    )
-    history = net.fit(
-        XOR_INPUTS,
-        XOR_TARGETS,
-        epochs=args.epochs,
-        batch_size=len(XOR_INPUTS),
-        learning_rate=args.learning_rate,
-        momentum=0.9,
-        shuffle=False,
-    )
-    outputs = net.forward(XOR_INPUTS)[:, 0]
-    print(f"trained {args.epochs} epochs, final loss {history[-1]:.6f}")
-    print(f"{'x1':>3} {'x2':>3} {'target':>7} {'output':>7}")
-    for (x1, x2), target, output in zip(XOR_INPUTS, XOR_TARGETS, outputs):
-        print(f"{x1:>3.0f} {x2:>3.0f} {target:>7.0f} {output:>7.4f}")
-    return 0
-
-
 # Exit status of a program stopped by Ctrl-C, by the shell convention 128 + SIGINT.
 EXIT_INTERRUPTED = 130
 
@@ -316,9 +270,7 @@ def main(argv=None):
     try:
         if args.command == "demo":
             return run_demo(args)
-        if args.command == "prune":
-            return args.run(args)
-        return run_xor(args)
+        return args.run(args)
     except KeyboardInterrupt:
         print("interrupted by Ctrl-C", file=sys.stderr)
         return EXIT_INTERRUPTED

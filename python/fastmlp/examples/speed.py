@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from .. import reference
+from .._cli import positive_int
 from .._mlp import MLP
 from ._common import add_output_arguments, finish_figure, import_pyplot
 
@@ -33,7 +34,7 @@ def add_arguments(parser):
     """Add the options of the speed example to an argparse parser."""
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=None,
         help="OpenMP threads of fastmlp (default: OMP_NUM_THREADS, else all cores)",
     )
