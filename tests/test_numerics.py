@@ -387,12 +387,18 @@ ESTIMATORS = {
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize(
+    ("method", "early_stopping"),
+    # partial_fit rejects early stopping, as scikit-learn's does.
+    [("fit", False), ("fit", True), ("partial_fit", False)],
+)
 @pytest.mark.parametrize("kind", list(ESTIMATORS))
-def test_estimator_divergence_keeps_fitted_model(kind, method):
+def test_estimator_divergence_keeps_fitted_model(kind, method, early_stopping):
     X, Y = _regression("float32")
     y = Y[:, 0] if kind == "regressor" else (Y[:, 0] > 0).astype(int)
-    estimator = ESTIMATORS[kind]().set_params(max_iter=3, warm_start=True)
+    estimator = ESTIMATORS[kind]().set_params(
+        max_iter=3, warm_start=True, early_stopping=early_stopping
+    )
     estimator.fit(X, y)
     before = _fitted_attributes(estimator)
     predictions = estimator.predict(X)
