@@ -360,9 +360,9 @@ def test_reference_save_load_keeps_optimizer_state(tmp_path):
             "got momentum=0.5 with optimizer='rmsprop'",
         ),
         (
-            dict(optimizer="lbfgs"),
+            dict(optimizer="rprop"),
             ValueError,
-            "optimizer must be one of 'sgd', 'rmsprop', 'adam', got 'lbfgs'",
+            "optimizer must be one of 'sgd', 'rmsprop', 'adam', 'lbfgs', got 'rprop'",
         ),
         (dict(beta_1=1.0), ValueError, r"beta_1 must be in \[0.0, 1.0\), got 1.0"),
         (dict(beta_1=-0.1), ValueError, r"beta_1 must be in \[0.0, 1.0\), got -0.1"),

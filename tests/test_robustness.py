@@ -325,7 +325,7 @@ BAD_CALLS = {
     "shuffle": _fit_call(shuffle="yes"),
     "callback": _fit_call(callback=3),
     "penalty_scaling": _fit_call(penalty_scaling="sample"),
-    "optimizer": _fit_call(optimizer="lbfgs"),
+    "optimizer": _fit_call(optimizer="rprop"),
     "optimizer-momentum": _fit_call(optimizer="adam", momentum=0.9),
     "beta_1": _fit_call(beta_1=1.0),
     "beta_2-nan": _fit_call(beta_2=float("nan")),
