@@ -47,11 +47,7 @@ def test_parity_constructor_has_sklearn_parameters(ours, theirs):
     for name, theirs_parameter in their_parameters.items():
         assert name in our_parameters, name
         assert our_parameters[name].kind == theirs_parameter.kind, name
-        if name == "solver":
-            # "sgd" until fastmlp implements Adam, scikit-learn's default.
-            assert our_parameters[name].default == "sgd"
-        else:
-            assert our_parameters[name].default == theirs_parameter.default, name
+        assert our_parameters[name].default == theirs_parameter.default, name
     assert set(our_parameters) - set(their_parameters) == EXTRA_PARAMETERS
     # Parameters that may be passed by position come in the same order.
     our_positional = [

@@ -40,6 +40,15 @@ def penalty_divisor(penalty_scaling, n_samples, sample_weight):
     return float(np.sum(sample_weight, dtype=np.float64))
 
 
+def weight_penalty(theta, sizes, l1, l2):
+    """Return ``l2/2 ||W||^2 + l1 ||W||_1`` of the weights in theta (not biases)."""
+    weights, _ = unflatten(theta, sizes)
+    return sum(
+        0.5 * l2 * float(np.dot(W.ravel(), W.ravel())) + l1 * float(np.abs(W).sum())
+        for W in weights
+    )
+
+
 @dataclass
 class LbfgsResult:
     """What an L-BFGS run did.
