@@ -702,8 +702,9 @@ SKLEARN_CHECKED_ESTIMATORS = [
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(SKLEARN_CHECKED_ESTIMATORS)
 def test_estimator_passes_sklearn_checks(estimator, check):
-    # SciPy's L-BFGS-B calls BLAS on vectors of a few hundred entries, where
-    # waking BLAS threads on a busy machine cost up to 30 times the work.
+    # SciPy's L-BFGS-B calls BLAS on vectors of a few hundred entries. On a
+    # busy 2-core machine, waking BLAS threads for them made the lbfgs checks
+    # about 30 times slower.
     with threadpool_limits(limits=1, user_api="blas"):
         check(estimator)
 

@@ -57,13 +57,6 @@ def quiet_fit(model, X, y, **fit_params):
         return model.fit(X, y, **fit_params)
 
 
-def quiet_partial_fit(model, X, y, **fit_params):
-    """Call partial_fit, ignoring ConvergenceWarning; return the model."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.partial_fit(X, y, **fit_params)
-
-
 def fit_from_same_weights(ours, theirs, X, y, epochs, sample_weight=None):
     """Fit both for `epochs` epochs (lbfgs: iterations) from the same weights.
 

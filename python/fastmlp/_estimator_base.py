@@ -152,7 +152,7 @@ class StochasticOptimizer:
 
 @dataclasses.dataclass
 class TrainingRun:
-    """What one fit or partial_fit call trained, for the fitted attributes.
+    """Result of one fit or partial_fit call, for the fitted attributes.
 
     ``history`` and ``optimizer`` are None for solver="lbfgs". ``warning``
     is the (message, category) of the warning to raise, or None.
@@ -799,8 +799,8 @@ class BaseMLP(BaseEstimator):
     def __getstate__(self):
         """Return the pickled state: the fitted attributes without the cached MLP.
 
-        The optimizer goes with the MLP that holds its state, so partial_fit
-        on an unpickled estimator starts a new optimizer.
+        The optimizer is left out with the MLP that keeps its state, so
+        partial_fit on an unpickled estimator starts a new optimizer.
         """
         # A copy, because on Python 3.11 and newer the inherited method returns
         # the instance's own __dict__.

@@ -540,7 +540,7 @@ class MLP:
         The stochastic optimizers' options are checked as fit checks them, then
         unused. ``report_loss(loss, penalty)``, if given, maps the penalised
         loss and its penalty part to the loss that SciPy, the callback and the
-        history see; the gradient stays the one of the penalised loss.
+        history see. The gradient stays that of the penalised loss.
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
