@@ -677,7 +677,8 @@ class BaseMLP(BaseEstimator):
             return TrainingRun(
                 net, weights, biases, len(losses), samples_seen, loss, warning=warning
             )
-        # SciPy may report one iteration more than maxiter.
+        # SciPy 1.0 and older could report one iteration more than maxiter;
+        # scikit-learn clips n_iter_ the same way.
         n_iter = min(result.n_iter, self.max_iter)
         message = _lbfgs_convergence_message(result, n_iter, self.max_iter)
         if message is not None:
