@@ -90,7 +90,7 @@ def test_ecosystem_pickling_leaves_model_unchanged(estimator_class, data):
     pickled.partial_fit(X, y)
     untouched.partial_fit(X, y)
 
-    # partial_fit continues with the momentum and the shuffling of the
+    # partial_fit continues with the optimizer state and the shuffling of the
     # training run in both, so the weights stay equal.
     np.testing.assert_array_equal(pickled.coefs_[0], untouched.coefs_[0])
 

@@ -202,6 +202,7 @@ def run_demo(args):
     classes = np.unique(y_train)
     clf = MLPClassifier(
         hidden_layer_sizes=tuple(args.hidden),
+        solver="sgd",
         batch_size=args.batch_size,
         learning_rate_init=args.learning_rate,
         random_state=args.seed,

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.optimize
+from threadpoolctl import threadpool_limits
 
 
 def flatten(weights, biases):
@@ -38,6 +38,15 @@ def penalty_divisor(penalty_scaling, n_samples, sample_weight):
     if sample_weight is None:
         return float(n_samples)
     return float(np.sum(sample_weight, dtype=np.float64))
+
+
+def weight_penalty(theta, sizes, l1, l2):
+    """Return ``l2/2 ||W||^2 + l1 ||W||_1`` of the weights in theta (not biases)."""
+    weights, _ = unflatten(theta, sizes)
+    return sum(
+        0.5 * l2 * float(np.dot(W.ravel(), W.ravel())) + l1 * float(np.abs(W).sum())
+        for W in weights
+    )
 
 
 @dataclass
@@ -84,6 +93,10 @@ def fit_lbfgs(objective, theta, *, max_iter, max_fun, tol, callback=None):
     the last completed iteration are put back and KeyboardInterrupt
     propagates.
     """
+    # Imported here: scipy.optimize takes about 0.3 s to import, which every
+    # `import fastmlp` would pay otherwise.
+    import scipy.optimize
+
     result = LbfgsResult()
     last_iterate = np.array(theta, dtype=np.float64)
 
@@ -96,14 +109,19 @@ def fit_lbfgs(objective, theta, *, max_iter, max_fun, tol, callback=None):
             raise StopIteration
 
     try:
-        outcome = scipy.optimize.minimize(
-            objective,
-            last_iterate.copy(),
-            method="L-BFGS-B",
-            jac=True,
-            callback=after_iteration,
-            options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
-        )
+        # L-BFGS-B's own BLAS calls work on vectors of the parameter count, too
+        # short to share. With several BLAS threads they spin against the
+        # core's OpenMP threads, which made a 2-thread fit on digits several
+        # times slower than a 1-thread one.
+        with threadpool_limits(limits=1, user_api="blas"):
+            outcome = scipy.optimize.minimize(
+                objective,
+                last_iterate.copy(),
+                method="L-BFGS-B",
+                jac=True,
+                callback=after_iteration,
+                options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+            )
     except KeyboardInterrupt:
         objective(last_iterate)
         raise

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 
 from . import _core
-from ._lbfgs import fit_lbfgs, penalty_divisor
+from ._lbfgs import fit_lbfgs, penalty_divisor, weight_penalty
 from ._pruning import check_weight_masks, prune_network
 from ._validation import (
     as_matrix,
@@ -694,11 +694,14 @@ class MLP:
         beta_2=0.999,
         rho=0.99,
         epsilon=1e-8,
+        report_loss=None,
     ):
         """Run fit with optimizer="lbfgs"; return the LbfgsResult.
 
         The stochastic optimizers' options are checked as fit checks them, then
-        unused.
+        unused. ``report_loss(loss, penalty)``, if given, maps the penalised
+        loss and its penalty part to the loss that SciPy, the callback and the
+        history see. The gradient stays that of the penalised loss.
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
@@ -729,7 +732,11 @@ class MLP:
         threads = self._threads()
 
         def objective(theta):
-            return self._core.objective(theta, X, Y, weights, l1, l2, threads)
+            loss, grad = self._core.objective(theta, X, Y, weights, l1, l2, threads)
+            if report_loss is not None:
+                penalty = weight_penalty(theta, self._sizes, l1, l2)
+                loss = report_loss(loss, penalty)
+            return loss, grad
 
         result = fit_lbfgs(
             objective,
