@@ -858,7 +858,8 @@ class BaseMLP(BaseEstimator):
         X_train, y_train : array-like, optional
             Training data for the saliencies and for retraining.
         retrain_epochs : int >= 0, default=0
-            Epochs of SGD on the training data after each step.
+            Epochs (lbfgs: iterations) of the estimator's solver on the training
+            data after each step.
         **fit_options
             ``MLP.fit`` keyword arguments for retraining.
 
@@ -879,20 +880,13 @@ class BaseMLP(BaseEstimator):
             X_train, y_train = self._pruning_data(X_train, y_train)
         sizes = (X_val.shape[1], *(coef.shape[1] for coef in self.coefs_))
         dtype = self.coefs_[0].dtype
-        net = self._training_network(sizes, self.out_activation_, dtype, True, True)
+        if self._cached_net_matches(sizes, self.out_activation_):
+            net = self._net
+        else:
+            net = self._new_network(sizes, self.out_activation_, dtype)
+        self._load_parameters(net)
         if retrain_epochs and X_train is not None:
-            options = {
-                "batch_size": self._batch_size(X_train.shape[0]),
-                "learning_rate": self.learning_rate_init,
-                "momentum": self.momentum,
-                "nesterov": self.nesterovs_momentum,
-                "l1": self.l1,
-                "l2": self.alpha,
-                "dropout": self.dropout,
-                "shuffle": self.shuffle,
-                "penalty_scaling": "batch",
-            }
-            fit_options = {**options, **fit_options}
+            fit_options = {**self._retraining_options(X_train.shape[0]), **fit_options}
         report = net.prune(
             X_val,
             Y_val,
@@ -908,6 +902,31 @@ class BaseMLP(BaseEstimator):
         self.intercepts_ = [np.array(b) for b in net.biases]
         self._net = net
         return report
+
+    def _retraining_options(self, n_samples):
+        """Return the MLP.fit options that retrain like this estimator's solver."""
+        options = {"l1": self.l1, "l2": self.alpha, "penalty_scaling": "batch"}
+        if self.solver == "lbfgs":
+            return {**options, "optimizer": "lbfgs", "tol": self.tol}
+        options.update(
+            batch_size=self._batch_size(n_samples),
+            learning_rate=self.learning_rate_init,
+            dropout=self.dropout,
+            shuffle=self.shuffle,
+        )
+        if self.solver == "adam":
+            return {
+                **options,
+                "optimizer": "adam",
+                "beta_1": self.beta_1,
+                "beta_2": self.beta_2,
+                "epsilon": self.epsilon,
+            }
+        return {
+            **options,
+            "momentum": self.momentum,
+            "nesterov": self.nesterovs_momentum,
+        }
 
     def _pruning_data(self, X, y):
         """Check X and y against the fitted model; return X and the net's targets."""
