@@ -319,3 +319,21 @@ def test_estimator_round_trip_predicts_and_trains_alike(tmp_path, kind, dump):
     for got, expected in zip(restored.coefs_, estimator.coefs_):
         np.testing.assert_array_equal(got, expected)
     assert restored.loss_curve_ == estimator.loss_curve_
+
+
+def test_failed_save_keeps_existing_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    first = MLP([4, 3, 2], seed=0)
+    first.save(path)
+    saved = path.read_bytes()
+
+    def fail_halfway(file, **arrays):
+        file.write(b"PK\x03\x04 partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", fail_halfway)
+    with pytest.raises(OSError, match="disk full"):
+        MLP([4, 5, 2], seed=1).save(path)
+
+    assert path.read_bytes() == saved
+    assert [entry.name for entry in tmp_path.iterdir()] == ["model.npz"]

@@ -875,13 +875,23 @@ class MLP:
 
         The file contains a format version, every setting, the weights, biases,
         the state of each optimizer that has run (SGD's velocities always), the
-        epoch counter and the weight masks of pruned layers. ``path`` must be a str or
-        os.PathLike, and any other type raises TypeError.
+        epoch counter and the weight masks of pruned layers. ``path`` must be a
+        str or os.PathLike, and any other type raises TypeError. The file is
+        written under a temporary name next to ``path`` and then renamed, so a
+        save that fails partway leaves an existing file at ``path`` unchanged.
         """
         check_path(path)
-        # An open file keeps np.savez from appending ".npz" to the name.
-        with open(path, "wb") as file:
-            np.savez(file, **self._state())
+        state = self._state()
+        temporary = f"{os.fspath(path)}.{os.getpid()}.tmp"
+        try:
+            # An open file keeps np.savez from appending ".npz" to the name.
+            with open(temporary, "wb") as file:
+                np.savez(file, **state)
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
 
     @classmethod
     def load(cls, path):
