@@ -97,6 +97,7 @@ def test_cli_demo_accepts_every_option():
         (["demo", "--epochs", "0"], "must be an integer >= 1, got '0'"),
         (["demo", "--learning-rate", "-1"], "must be a number > 0, got '-1'"),
         (["speed", "--threads", "0"], "must be an integer >= 1, got '0'"),
+        (["xor", "--output", "xor.txt"], "must be a file name ending in .png"),
         ([], "the following arguments are required: command"),
     ],
 )

@@ -113,6 +113,16 @@ def test_plot_loss_curve_unfitted_raises():
         plot_loss_curve(MLPClassifier())
 
 
+def test_plot_loss_curve_lbfgs_model_raises():
+    X, y = load_iris(return_X_y=True)
+    clf = MLPClassifier(solver="lbfgs", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match="solver='lbfgs', which records no loss"):
+        plot_loss_curve(clf)
+
+
 def test_plot_loss_curve_without_matplotlib_raises(monkeypatch):
     clf = fitted(MLPClassifier())
     # A None entry in sys.modules makes the import raise ImportError.

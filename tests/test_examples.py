@@ -1,5 +1,6 @@
 """The examples, run in their quick mode as a user would, and their main claims."""
 
+import os
 import re
 import subprocess
 import sys
@@ -86,3 +87,31 @@ def test_example_script_runs_help(name):
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"--output", result.stdout)
+
+
+def test_example_without_matplotlib_fails_before_training(tmp_path):
+    # A package named matplotlib that fails to import stands in for a missing one.
+    fake = tmp_path / "fake" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no matplotlib here')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "fake")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fastmlp",
+            "overfit",
+            "--output",
+            str(tmp_path / "o.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert "pip install matplotlib" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Training would print the data set line first.
+    assert result.stdout == ""

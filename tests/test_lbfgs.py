@@ -271,3 +271,13 @@ def test_fit_lbfgs_keeps_pruned_weights_zero():
     for W, keep in zip(net.weights, masks):
         assert np.all(W[~keep] == 0)
         assert np.any(W[keep] != 0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"tol": -1.0}, "tol must be"), ({"max_fun": 0}, "max_fun must be")],
+)
+def test_fit_checks_lbfgs_options_for_every_optimizer(settings, message):
+    net = fastmlp.MLP([3, 4, 2], dtype="float64", seed=0)
+    with pytest.raises(ValueError, match=message):
+        net.fit(np.ones((4, 3)), [0, 1, 0, 1], optimizer="sgd", **settings)

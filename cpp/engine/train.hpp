@@ -172,6 +172,14 @@ void gather_rows(const T* X, const Index* order, T* out, Index rows, Index width
   });
 }
 
+// A loss for a message: "NaN", "inf" or "-inf" for non-finite values, whatever
+// the C library prints for them (glibc prints "-nan" for some NaNs).
+inline std::string describe_value(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return std::to_string(value);
+}
+
 // The error of a diverged epoch; the caller has already restored the model.
 inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t batch,
                                            double loss = 0) {
@@ -179,7 +187,7 @@ inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t ba
                                               : "in batch " + std::to_string(batch) +
                                                     " of epoch " + std::to_string(epoch + 1);
   const std::string what = batch == kNoBatch ? std::string("a weight became NaN or infinite")
-                                             : "the loss became " + std::to_string(loss);
+                                             : "the loss became " + describe_value(loss);
   return std::runtime_error("training diverged " + where + ": " + what +
                             "; the model was restored to its state at the start of that "
                             "epoch. Lower the learning rate, or scale the inputs and targets");

@@ -272,6 +272,10 @@ def main(argv=None):
         if args.command == "demo":
             return run_demo(args)
         return args.run(args)
+    except ImportError as error:
+        # An example without matplotlib: its message names the fix.
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted by Ctrl-C", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -17,6 +17,7 @@ from ._validation import (
     check_callback,
     check_dropout,
     check_fit_options,
+    check_float,
     check_int,
     check_masks,
     check_n_threads,
@@ -545,6 +546,9 @@ class MLP:
             thread is running fit on the same model.
         """
         check_callback(callback)
+        # tol and max_fun act only with "lbfgs" but are checked for every optimizer.
+        check_float(tol, "tol", 0.0)
+        check_int(max_fun, "max_fun", 1)
         if isinstance(optimizer, str) and optimizer == "lbfgs":
             return self._fit_lbfgs(
                 X,

@@ -29,7 +29,9 @@ def plot_loss_curve(estimator, ax=None):
     Raises
     ------
     sklearn.exceptions.NotFittedError
-        When the estimator has no ``loss_curve_`` yet.
+        When the estimator is not fitted yet.
+    ValueError
+        When it was fitted by solver="lbfgs", which records no loss curve.
     ImportError
         When ``ax`` is None and matplotlib is not installed.
 
@@ -47,7 +49,13 @@ def plot_loss_curve(estimator, ax=None):
     >>> ax.get_xlabel()
     'epoch'
     """
-    check_is_fitted(estimator, "loss_curve_")
+    check_is_fitted(estimator)
+    if not hasattr(estimator, "loss_curve_"):
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted with solver="
+            f"{getattr(estimator, 'solver', None)!r}, which records no loss curve "
+            "(as in scikit-learn); fit with solver='adam' or 'sgd' to plot one"
+        )
     if ax is None:
         _, ax = _import_pyplot().subplots()
 

@@ -1,14 +1,26 @@
 """Options and plotting helpers shared by the examples."""
 
+import argparse
 import os
+
+
+def png_path(text):
+    """Parse the --output path for argparse: a name ending in .png."""
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(
+            f"must be a file name ending in .png, got {text!r}"
+        )
+    return text
 
 
 def add_output_arguments(parser, default_output):
     """Add --output (the PNG to write) and --quick (a shorter run) to a parser."""
     parser.add_argument(
         "--output",
+        type=png_path,
         default=default_output,
-        help="path of the PNG picture to write (default: %(default)s)",
+        help="path of the PNG picture to write; missing folders are created "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--quick",

@@ -90,6 +90,7 @@ def plot(nets, path):
 
 def run(args):
     """Fit every width, print the errors inside and beyond [-1, 1], save the plot."""
+    import_pyplot()  # fail before any training when matplotlib is missing
     mode = "quick" if args.quick else "full"
     print(
         f"f(x) = sin(3 pi x) exp(-x^2) + x/2 from {TRAINING_POINTS} points on [-1, 1]; "

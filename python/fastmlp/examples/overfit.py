@@ -150,6 +150,7 @@ def plot(results, path):
 
 def run(args):
     """Train the four settings, print the gaps and save the picture."""
+    import_pyplot()  # fail before any training when matplotlib is missing
     epochs, n_seeds = (
         (QUICK_EPOCHS, QUICK_SEEDS) if args.quick else (FULL_EPOCHS, FULL_SEEDS)
     )

@@ -98,6 +98,7 @@ def plot(results, path):
 
 def run(args):
     """Time both implementations at each batch size, print a table, save the plot."""
+    import_pyplot()  # fail before any training when matplotlib is missing
     mode = "quick" if args.quick else "full"
     print(
         f"network {'-'.join(map(str, SIZES))}, {SAMPLES[mode]} synthetic samples per "

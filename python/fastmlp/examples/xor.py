@@ -115,6 +115,7 @@ def plot(linear, hidden, path):
 
 def run(args):
     """Train both networks, print what they learned and save the picture."""
+    import_pyplot()  # fail before any training when matplotlib is missing
     epochs = EPOCHS // 4 if args.quick else EPOCHS
     linear = train([2, 1], args.seed, epochs)
     hidden = train([2, 2, 1], args.seed, epochs)
