@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -172,6 +173,62 @@ void gather_rows(const T* X, const Index* order, T* out, Index rows, Index width
   });
 }
 
+// Sum of |x| over the n values of X, in double.
+template <typename T>
+double abs_sum(const T* X, Index n) {
+  double sum = 0;
+  for (Index e = 0; e < n; ++e) sum += std::abs(double(X[e]));
+  return sum;
+}
+
+// Largest |x| over the n values of X.
+template <typename T>
+double max_abs(const T* X, Index n) {
+  double largest = 0;
+  for (Index e = 0; e < n; ++e) largest = std::max(largest, double(std::abs(X[e])));
+  return largest;
+}
+
+// Whether some output z of the model for X (rows, n_in) could overflow T, by a
+// bound that costs one pass over the parameters: |z_o| <= sum_j |w_oj| |a_j| +
+// |b_o|, with |a| <= 1 after tanh and logistic. False proves every z finite;
+// true only means the caller must run the forward pass to know.
+template <typename T>
+bool outputs_may_overflow(const Model<T>& model, const T* X, Index rows) {
+  // A quarter of the largest value leaves room for the rounding of the sums.
+  const double limit = double(std::numeric_limits<T>::max()) / 4;
+  double a_max = max_abs(X, rows * model.n_in());
+  for (Index l = 0; l < model.n_layers(); ++l) {
+    const Layer<T>& layer = model.layer(l);
+    double z_max = 0;
+    for (Index o = 0; o < layer.n_out; ++o) {
+      const double row_sum = abs_sum(layer.W.data() + o * layer.n_in, layer.n_in);
+      z_max = std::max(z_max, row_sum * a_max + double(std::abs(layer.b[o])));
+    }
+    if (!(z_max < limit)) return true;
+    const bool bounded = model.activation() == Activation::kTanh ||
+                         model.activation() == Activation::kLogistic;
+    a_max = bounded && l + 1 < model.n_layers() ? 1.0 : z_max;
+  }
+  return false;
+}
+
+// Whether the model maps X (rows, n_in) to finite output pre-activations; runs
+// the forward pass only when outputs_may_overflow cannot rule overflow out.
+template <typename T>
+bool outputs_finite(const Model<T>& model, Workspace<T>& ws, const T* X, Index rows,
+                    int n_threads) {
+  if (!outputs_may_overflow(model, X, rows)) return true;
+  const std::vector<const T*> no_dropout(model.n_layers(), nullptr);
+  forward(model, ws, X, static_cast<const T*>(nullptr), no_dropout, rows, n_threads);
+  const Index L = model.n_layers();
+  const T* Z = ws.Z[L - 1].data();
+  for (Index e = 0; e < rows * model.n_out(); ++e) {
+    if (!std::isfinite(Z[e])) return false;
+  }
+  return true;
+}
+
 // A loss for a message: "NaN", "inf" or "-inf" for non-finite values, whatever
 // the C library prints for them (glibc prints "-nan" for some NaNs).
 inline std::string describe_value(double value) {
@@ -186,7 +243,9 @@ inline std::runtime_error divergence_error(std::uint64_t epoch, std::uint64_t ba
   const std::string where = batch == kNoBatch ? "at the end of epoch " + std::to_string(epoch + 1)
                                               : "in batch " + std::to_string(batch) +
                                                     " of epoch " + std::to_string(epoch + 1);
-  const std::string what = batch == kNoBatch ? std::string("a weight became NaN or infinite")
+  const std::string what = batch == kNoBatch
+                               ? std::string("a weight, or an output of the last batch, "
+                                             "became NaN or infinite")
                                              : "the loss became " + describe_value(loss);
   return std::runtime_error("training diverged " + where + ": " + what +
                             "; the model was restored to its state at the start of that "
@@ -245,6 +304,8 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
     // Row-count weighted sums over the batches that were updated, as scikit-learn
     // averages its epoch loss.
     double weighted_loss = 0, weighted_penalty = 0, counted_rows = 0;
+    const T* last_X = X;  // the rows of the last batch, for the end-of-epoch check
+    Index last_rows = 0;
     std::uint64_t batch = 0;
     for (Index start = 0; start < n; start += batch_size, ++batch) {
       const Index rows = std::min(batch_size, n - start);
@@ -263,6 +324,8 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
           weights_batch = ws.sample_weight.data();
         }
       }
+      last_X = X_batch;
+      last_rows = rows;
       const BatchLoss batch_loss =
           train_batch(model, ws, X_batch, Y_batch, weights_batch, rows, epoch_options, epoch,
                       batch, D, n_threads);
@@ -282,8 +345,9 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
       }
     }
 
-    // The last batch's update is seen by no loss of this epoch: check it here.
-    if (!model.parameters_finite()) {
+    // The last batch's update is seen by no loss of this epoch: check it here,
+    // and that it does not send that batch's outputs to infinity.
+    if (!model.parameters_finite() || !outputs_finite(model, ws, last_X, last_rows, n_threads)) {
       model.restore(epoch_start);
       throw divergence_error(epoch, kNoBatch);
     }
