@@ -24,6 +24,11 @@ def _train_and_predict(queue):
     queue.put(net.forward(X[:2000]).shape)
 
 
+# Python 3.12 and later warn when a process with threads forks, and the OpenMP
+# workers count. Forking after training is what this test checks.
+@pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded:DeprecationWarning"
+)
 def test_forked_child_trains_and_predicts():
     # The parent runs parallel regions first: GNU OpenMP's thread pool does not
     # survive fork(), and a child that used it would wait forever.
