@@ -36,7 +36,7 @@ struct Layer {
   Buffer<T> vb;  // SGD momentum velocity of b
   // Adam's first (m) and second (v) moments and RMSprop's mean square (s), each
   // shaped like W or b. They stay empty, meaning all zero, until the optimizer
-  // first runs, so a model trained by SGD holds no memory for them.
+  // first runs, so a model trained by SGD allocates no memory for them.
   Buffer<T> adam_mW, adam_mb, adam_vW, adam_vb;
   Buffer<T> rmsprop_sW, rmsprop_sb;
   // Pruning: keep (n_out, n_in) is 1 for a kept weight and 0 for a removed one.

@@ -29,7 +29,7 @@ def test_math_page_tests_exist():
     assert missing == []
 
 
-def test_math_page_every_table_row_has_function_and_test():
+def test_math_page_rows_complete():
     rows = [
         line
         for line in MATH_PAGE.read_text().splitlines()

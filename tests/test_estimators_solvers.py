@@ -127,7 +127,7 @@ def test_adam_training_matches_sklearn(kind, settings):
 def test_adam_ignores_momentum_and_schedule():
     X, y, _, _ = load("multiclass")
     # tol=100: every epoch after the first is a stall, which the "adaptive"
-    # schedule would answer by lowering the rate instead of stopping.
+    # schedule would handle by lowering the rate instead of stopping.
     settings = {**STOCHASTIC_SETTINGS, "solver": "adam", "tol": 100.0}
     settings.update(n_iter_no_change=1, max_iter=10, random_state=0)
     plain = MLPClassifier(**settings).fit(X, y)

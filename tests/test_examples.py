@@ -90,7 +90,7 @@ def test_example_script_runs_help(name):
 
 
 def test_example_without_matplotlib_fails_before_training(tmp_path):
-    # A package named matplotlib that fails to import stands in for a missing one.
+    # A package named matplotlib that fails to import acts as a missing one.
     fake = tmp_path / "fake" / "matplotlib"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("raise ImportError('no matplotlib here')\n")

@@ -81,7 +81,7 @@ double add_penalties(const Model<T>& model, double l1, double l2, double* grad) 
 // l2/2 ||W||^2 + l1 ||W||_1; returns E and overwrites grad with dE/dtheta. Sets
 // the model's parameters to theta. With sample weights s (n; null: none) the
 // mean is s-weighted, as in gradients. Rows are taken in chunks of at most
-// kObjectiveChunkRows, and each chunk's mean gradient enters grad with the weight
+// kObjectiveChunkRows. Each chunk's mean gradient enters grad with the weight
 // rows / n (its share of sum(s) when weighted), in chunk order, so the result
 // does not depend on the thread count.
 template <typename T>

@@ -51,7 +51,7 @@ def weight_penalty(theta, sizes, l1, l2):
 
 @dataclass
 class LbfgsResult:
-    """What an L-BFGS run did.
+    """Outcome of one L-BFGS run.
 
     Attributes
     ----------
@@ -85,8 +85,9 @@ def fit_lbfgs(objective, theta, *, max_iter, max_fun, tol, callback=None):
     """Minimise ``objective`` from ``theta`` with SciPy's L-BFGS-B.
 
     ``objective(theta) -> (loss, grad)`` sets a model's parameters to the flat
-    float64 vector ``theta`` and returns the penalised loss and its gradient;
-    after this function returns, the last call was at the result. ``tol`` is
+    float64 vector ``theta`` and returns the penalised loss and its gradient.
+    The last call before this function returns is at the result, so the model
+    holds the minimiser afterwards. ``tol`` is
     SciPy's ``gtol`` and ``max_iter``, ``max_fun`` its ``maxiter`` and
     ``maxfun``, as in scikit-learn's lbfgs solver. ``callback(iteration,
     loss)`` runs after each iteration; True stops. On Ctrl-C the parameters of

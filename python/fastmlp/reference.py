@@ -982,7 +982,7 @@ class MLP:
             optimizer="lbfgs" only: SciPy's ``gtol`` and ``maxfun``. With
             "lbfgs" the whole data set is one batch, minimised by SciPy's
             L-BFGS-B through `objective`; ``epochs`` is the iteration limit and
-            the history holds the objective after each iteration.
+            the history contains the objective after each iteration.
         orders : list of array-like, optional
             One permutation of range(n) per epoch, overriding `shuffle`.
         masks : list of list, optional

@@ -4,8 +4,8 @@ A network with one hidden layer of tanh units can approximate any continuous
 function on a bounded interval as closely as wanted, given enough units
 (Cybenko 1989; Hornik, Stinchcombe and White 1989). This example fits
 f(x) = sin(3 pi x) exp(-x^2) + x / 2 on [-1, 1] with 1 to 64 hidden units and
-measures the error on [-1, 1] and beyond it, on [1, 1.5]. The theorem says
-nothing about points outside the training interval, and there the fits part
+measures the error on [-1, 1] and beyond it, on [1, 1.5]. The theorem
+promises nothing about points outside the training interval, and there the fits part
 from f whatever the width. Past about 8 units the error inside stops falling:
 what remains is set by how far L-BFGS gets within its iteration limit.
 """

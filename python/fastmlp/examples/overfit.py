@@ -3,9 +3,10 @@
 A network with 512 hidden units trained on 150 handwritten digits drives its
 training loss towards zero while the loss on 600 held-out digits stays far
 higher: it memorises. Each regulariser narrows the gap between the two. L2
-shrinks every weight in proportion to its size, L1 pulls weights to exactly
-zero at a constant rate (so its histogram has a spike at 0), and dropout trains
-on random halves of the hidden layer so that no unit can rely on another.
+shrinks every weight in proportion to its size. L1 pulls every weight towards
+zero at a constant rate, so the weights the data does not need gather in a
+spike around 0; plain SGD steps across 0 rather than landing on it. Dropout
+trains on random halves of the hidden layer, so no unit can rely on another.
 """
 
 import argparse
@@ -98,8 +99,8 @@ def train(data, settings, epochs, seed, record_curves):
 def compare(epochs, n_seeds):
     """Train every setting from n_seeds seeds; return a dict of results per setting.
 
-    Each result holds ``curves`` and ``net`` of seed 0 and ``gap``, ``train``,
-    ``val`` and ``accuracy`` averaged over the seeds at the last epoch.
+    Each result contains ``curves`` and ``net`` of seed 0, and ``gap``,
+    ``train``, ``val`` and ``accuracy`` averaged over the seeds at the last epoch.
     """
     data = load_split()
     X_val, y_val = data[2], data[3]

@@ -75,8 +75,8 @@ def print_truth_table(net):
 def plot(linear, hidden, path):
     """Draw the outputs of both networks and of the two hidden units over the plane.
 
-    Colour is the value of the unit; the black line is its decision boundary
-    (output 0.5, hidden activation 0) where the unit has one in view.
+    Colour is the value of the unit. The black line is its decision boundary
+    (output 0.5, hidden activation 0), drawn where the unit has one in view.
     """
     plt = import_pyplot()
     axis = np.linspace(-0.5, 1.5, GRID_POINTS)
