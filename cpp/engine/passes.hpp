@@ -31,7 +31,7 @@ struct Workspace {
   Buffer<T> sample_weight;       // (rows): the batch's sample weights, when gathered
   Buffer<T> Y_hat;               // (rows, n_out)
   Buffer<double> row_loss;       // (rows)
-  Buffer<double> row_sums;       // 2 per weight row, for penalty sums
+  Buffer<double> block_sums;     // 2 per block of weight rows, for penalty sums
 };
 
 // Sizes the buffers of ws for batches of up to `rows` rows of the model: those of
@@ -68,7 +68,7 @@ void reserve(const Model<T>& model, Workspace<T>& ws, Index rows, bool training 
   if (!training) return;
   grow(ws.Y, rows * model.n_out());
   grow(ws.sample_weight, rows);
-  grow(ws.row_sums, 2 * widest);
+  grow(ws.block_sums, 2 * widest);
 }
 
 // Forward pass over n rows starting from the layer input X (n, n_in), which may

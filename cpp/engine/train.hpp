@@ -148,10 +148,10 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     double sums[2];
     if (fused) {
       update_outer(ws.dZ[l].data(), ws.inputs[l], layer.W.data(), weight_state(layer),
-                   layer.n_out, layer.n_in, rows, step, ws.row_sums.data(), sums, n_threads);
+                   layer.n_out, layer.n_in, rows, step, ws.block_sums.data(), sums, n_threads);
     } else {
       update_matrix(ws.dW[l].data(), layer.W.data(), weight_state(layer), layer.n_out,
-                    layer.n_in, step, ws.row_sums.data(), sums, n_threads);
+                    layer.n_in, step, ws.block_sums.data(), sums, n_threads);
     }
     penalty += 0.5 * step_options.l2 * sums[0] + step_options.l1 * sums[1];
     update(ws.db[l].data(), layer.b.data(), bias_state(layer), layer.n_out, step, T(0), T(0));
