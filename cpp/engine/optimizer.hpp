@@ -92,11 +92,11 @@ struct State {
 
 // Sums of w^2 and |w| over the weights of a few rows, for the penalty terms of
 // the history. Each of kPenaltyLanes lanes sums every kPenaltyLanes-th value in
-// T, and the lanes are added in double at the end: independent lanes let the
-// loop run at the speed of the loads (a single double accumulator made the sums
-// cost more than the update itself), and one final reduction per block of rows
-// instead of per row keeps narrow rows cheap. A lane of a block of 16 rows of
-// 1,000 floats adds 250 values, so float rounding stays near 1e-6 of the sum.
+// T, and the lanes are added in double at the end. Independent lanes let the
+// loop run at the speed of the loads: a single double accumulator made the sums
+// cost more than the update itself. One final reduction per block of rows keeps
+// narrow rows cheap. A lane of a block of 16 rows of 1,000 floats adds 250
+// values, so the float rounding stays near 1e-6 of the sum (an estimate).
 constexpr Index kPenaltyLanes = 64;
 
 template <typename T>
