@@ -151,18 +151,33 @@ struct RankOneGradient {
   T operator()(Index e) const { return dz * a[e]; }
 };
 
+// The penalised gradient g' of a weight from its data-loss gradient g and its
+// value w. Steps without L1 take loops without it, because sign(w) costs more
+// vector operations per weight than the rest of an SGD step.
+template <typename T>
+struct L2Penalty {
+  T l2;
+  T operator()(T g, T w) const { return g + l2 * w; }
+};
+template <typename T>
+struct L1L2Penalty {
+  T l1, l2;
+  T operator()(T g, T w) const { return g + l2 * w + l1 * sign(w); }
+};
+
 // Each loop below is one update rule over `count` parameters. Each rule is its
 // own loop: branches inside a vector loop would run every path for every
-// element. The scalars are copied into locals so that the stores to w cannot
-// look as if they changed them.
+// element. The scalars are copied into locals, and the gradient source and the
+// penalty are passed by value, so that the stores to w cannot look as if they
+// changed them.
 
-template <Momentum kind, typename T, typename Gradient>
-void sgd_loop(const Gradient& g, T* w, T* v, Index count, const Step<T>& step, T l1, T l2) {
+template <Momentum kind, typename T, typename Gradient, typename Penalty>
+void sgd_loop(Gradient g, Penalty penalty, T* w, T* v, Index count, const Step<T>& step) {
   const T eta = step.eta, mu = step.mu;
 #pragma omp simd
   for (Index e = 0; e < count; ++e) {
     const T w_e = w[e];
-    const T g_e = g(e) + l2 * w_e + l1 * sign(w_e);
+    const T g_e = penalty(g(e), w_e);
     if constexpr (kind == Momentum::kNone) {
       w[e] = w_e - eta * g_e;
     } else {
@@ -177,36 +192,62 @@ void sgd_loop(const Gradient& g, T* w, T* v, Index count, const Step<T>& step, T
   }
 }
 
-template <typename T, typename Gradient>
-void rmsprop_loop(const Gradient& g, T* w, T* s, Index count, const Step<T>& step, T l1,
-                  T l2) {
+template <typename T, typename Gradient, typename Penalty>
+void rmsprop_loop(Gradient g, Penalty penalty, T* w, T* s, Index count, const Step<T>& step) {
   const T eta = step.eta, rho = step.rho, one_minus_rho = step.one_minus_rho;
   const T epsilon = step.epsilon;
 #pragma omp simd
   for (Index e = 0; e < count; ++e) {
     const T w_e = w[e];
-    const T g_e = g(e) + l2 * w_e + l1 * sign(w_e);
+    const T g_e = penalty(g(e), w_e);
     const T s_e = rho * s[e] + one_minus_rho * (g_e * g_e);
     s[e] = s_e;
     w[e] = w_e - eta * g_e / (std::sqrt(s_e) + epsilon);
   }
 }
 
-template <typename T, typename Gradient>
-void adam_loop(const Gradient& g, T* w, T* m, T* v, Index count, const Step<T>& step, T l1,
-               T l2) {
+template <typename T, typename Gradient, typename Penalty>
+void adam_loop(Gradient g, Penalty penalty, T* w, T* m, T* v, Index count,
+               const Step<T>& step) {
   const T eta = step.eta, epsilon = step.epsilon;
   const T beta_1 = step.beta_1, one_minus_beta_1 = step.one_minus_beta_1;
   const T beta_2 = step.beta_2, one_minus_beta_2 = step.one_minus_beta_2;
 #pragma omp simd
   for (Index e = 0; e < count; ++e) {
     const T w_e = w[e];
-    const T g_e = g(e) + l2 * w_e + l1 * sign(w_e);
+    const T g_e = penalty(g(e), w_e);
     const T m_e = beta_1 * m[e] + one_minus_beta_1 * g_e;
     const T v_e = beta_2 * v[e] + one_minus_beta_2 * (g_e * g_e);
     m[e] = m_e;
     v[e] = v_e;
     w[e] = w_e - eta * m_e / (std::sqrt(v_e) + epsilon);
+  }
+}
+
+// Runs the loop of the step's rule.
+template <typename T, typename Gradient, typename Penalty>
+void run_rule(Gradient g, Penalty penalty, T* w, const State<T>& state, Index count,
+              const Step<T>& step) {
+  switch (step.optimizer) {
+    case Optimizer::kSgd:
+      switch (step.momentum) {
+        case Momentum::kNone:
+          sgd_loop<Momentum::kNone>(g, penalty, w, state.velocity, count, step);
+          return;
+        case Momentum::kClassic:
+          sgd_loop<Momentum::kClassic>(g, penalty, w, state.velocity, count, step);
+          return;
+        case Momentum::kNesterov:
+          sgd_loop<Momentum::kNesterov>(g, penalty, w, state.velocity, count, step);
+          return;
+      }
+      return;
+    case Optimizer::kRmsprop:
+      rmsprop_loop(g, penalty, w, state.rmsprop_s, count, step);
+      return;
+    case Optimizer::kAdam:
+      adam_loop(g, penalty, w, state.adam_m, state.adam_v, count, step);
+      return;
   }
 }
 
@@ -220,28 +261,12 @@ void adam_loop(const Gradient& g, T* w, T* m, T* v, Index count, const Step<T>& 
 //             and w -= lr_t m / (sqrt(v) + epsilon), with lr_t from make_step.
 // Pass l1 = l2 = 0 for biases.
 template <typename T, typename Gradient>
-void update_from(const Gradient& g, T* w, const State<T>& state, Index count,
-                 const Step<T>& step, T l1, T l2) {
-  switch (step.optimizer) {
-    case Optimizer::kSgd:
-      switch (step.momentum) {
-        case Momentum::kNone:
-          sgd_loop<Momentum::kNone>(g, w, state.velocity, count, step, l1, l2);
-          return;
-        case Momentum::kClassic:
-          sgd_loop<Momentum::kClassic>(g, w, state.velocity, count, step, l1, l2);
-          return;
-        case Momentum::kNesterov:
-          sgd_loop<Momentum::kNesterov>(g, w, state.velocity, count, step, l1, l2);
-          return;
-      }
-      return;
-    case Optimizer::kRmsprop:
-      rmsprop_loop(g, w, state.rmsprop_s, count, step, l1, l2);
-      return;
-    case Optimizer::kAdam:
-      adam_loop(g, w, state.adam_m, state.adam_v, count, step, l1, l2);
-      return;
+void update_from(Gradient g, T* w, const State<T>& state, Index count, const Step<T>& step,
+                 T l1, T l2) {
+  if (l1 != 0) {
+    run_rule(g, L1L2Penalty<T>{l1, l2}, w, state, count, step);
+  } else {
+    run_rule(g, L2Penalty<T>{l2}, w, state, count, step);
   }
 }
 
