@@ -105,6 +105,28 @@ def test_estimator_same_bits_for_one_two_three_threads(kind):
         _assert_same_arrays(run, runs[0])
 
 
+@pytest.mark.parametrize("batch_size", [1, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_small_batch_fit_same_bits_for_one_two_three_threads(batch_size, dtype):
+    # The first layer has 2^17 weights, so one-sample forward products and
+    # fused updates split over threads; a batch of 3 takes the scratch-row path.
+    X, y = _problem(dtype)
+    X, y = X[:24], y[:24]
+    runs = []
+    for n_threads in (1, 2, 3):
+        net = fastmlp.MLP(
+            [N_FEATURES, N_HIDDEN, N_CLASSES], dtype=dtype, seed=0, n_threads=n_threads
+        )
+        history = net.fit(
+            X, y, epochs=2, batch_size=batch_size, l2=1e-3, l1=1e-4, momentum=0.5,
+            dropout=0.2,
+        )
+        runs.append([*net.weights, *net.biases, net.forward(X[:1]), np.array(history)])
+
+    for run in runs[1:]:
+        _assert_same_arrays(run, runs[0])
+
+
 ESTIMATOR_DIGEST_SCRIPT = """
 import hashlib, warnings
 import numpy as np

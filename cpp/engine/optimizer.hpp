@@ -337,10 +337,10 @@ template <typename T>
 void update_outer(const T* dZ, const T* A, T* W, const State<T>& state, Index rows,
                   Index cols, Index n, const Step<T>& step, double* block_sums, double* sums,
                   int n_threads) {
-  // One-sample steps come every few tens of microseconds. A team for each step
-  // sped training up by a third in some runs and halved it in others, when the
-  // waiting thread had gone to sleep, so small batches update on one thread.
-  const int threads = rows * cols * n >= 8 * kMinParallelElements ? n_threads : 1;
+  // Threads own about the same rows as in the forward product X W^T of a
+  // one-sample step (the halves of a 256-row W exactly), so each keeps its part
+  // of W in its own cache between the two.
+  const int threads = rows * cols * n >= kMinParallelElements ? n_threads : 1;
   update_rows(W, rows, cols, step, block_sums, sums, threads, [&](Index r) {
     const Index offset = r * cols;
     if (n == 1) {
