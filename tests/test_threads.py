@@ -107,7 +107,7 @@ def test_estimator_same_bits_for_one_two_three_threads(kind):
 
 @pytest.mark.parametrize("batch_size", [1, 3])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_small_batch_fit_same_bits_for_one_two_three_threads(batch_size, dtype):
+def test_small_batch_fit_same_bits_across_threads(batch_size, dtype):
     # The first layer has 2^17 weights, so one-sample forward products and
     # fused updates split over threads; a batch of 3 takes the scratch-row path.
     X, y = _problem(dtype)
