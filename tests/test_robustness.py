@@ -410,10 +410,13 @@ def test_float64_model_accepts_huge_input():
     assert net.forward(X).shape == (4, 3)
 
 
+# float32 input reaches a float32 model without conversion, and forward then
+# leaves the scan for NaN and infinity to the core.
+@pytest.mark.parametrize("input_dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("value,shown", [(np.nan, "nan"), (-np.inf, "-inf")])
-def test_non_finite_input_reported_before_cast(value, shown):
+def test_non_finite_input_reported_before_cast(value, shown, input_dtype):
     net = fastmlp.MLP([6, 5, 3], seed=0)
-    X = np.zeros((4, 6))
+    X = np.zeros((4, 6), dtype=input_dtype)
     X[3, 5] = value
 
     # The message applies to forward and gradients as much as to fit.

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <thread>
@@ -206,6 +208,18 @@ class PyNetwork {
                                           fastmlp::resolve_threads(n_threads));
     }
     return Y_hat;
+  }
+
+  // Returns forward's outputs, or None when X has a NaN or infinity, so that the
+  // caller can skip its own, slower scan and still report where they are.
+  py::object forward_if_finite(const Array<T>& X, int n_threads) const {
+    check_matrix(X, "X", -1, net_.n_in());
+    const T* x = X.data();
+    const T largest = std::numeric_limits<T>::max();
+    bool finite = true;
+    for (Index e = 0; e < X.size(); ++e) finite &= std::abs(x[e]) <= largest;
+    if (!finite) return py::none();
+    return forward(X, n_threads);
   }
 
   Array<T> forward_with_path(const Array<T>& X, const std::string& path,
@@ -502,6 +516,9 @@ void bind_network(py::module_& m, const char* name) {
            py::arg("value"), "Copy an array into one layer's parameter or optimizer state.")
       .def("forward", &PyNetwork<T>::forward, py::arg("X"), py::arg("n_threads"),
            "Return the output activations for X (n, n_in).")
+      .def("forward_if_finite", &PyNetwork<T>::forward_if_finite, py::arg("X"),
+           py::arg("n_threads"),
+           "Return forward's outputs, or None when X contains a NaN or infinity.")
       .def("forward_with_path", &PyNetwork<T>::forward_with_path, py::arg("X"),
            py::arg("path"), py::arg("n_threads"),
            "Return forward's outputs with the product of pruned layers forced: "

@@ -25,6 +25,10 @@ class Network32:
         """
         Return the output activations for X (n, n_in).
         """
+    def forward_if_finite(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], n_threads: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        Return forward's outputs, or None when X contains a NaN or infinity.
+        """
     def forward_with_path(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], path: str, n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float32]:
         """
         Return forward's outputs with the product of pruned layers forced: 'auto' (by density), 'dense' or 'sparse'.
@@ -100,6 +104,10 @@ class Network64:
     def forward(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
         """
         Return the output activations for X (n, n_in).
+        """
+    def forward_if_finite(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], n_threads: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        """
+        Return forward's outputs, or None when X contains a NaN or infinity.
         """
     def forward_with_path(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], path: str, n_threads: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
         """
