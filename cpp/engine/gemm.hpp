@@ -53,6 +53,9 @@ constexpr Index kMinParallelFlops = Index(1) << 21;
 // faster on two threads, each keeping half of W in its own L2 cache.
 constexpr Index kMinParallelUnpackedFlops = Index(1) << 17;
 
+// Products whose n k is at most this run as scalar loops.
+constexpr Index kMaxScalarProduct = 64;
+
 // Outputs per block of the dot-product kernel: 8 independent sums keep two FMA
 // pipes of latency 4 busy when there is a single row.
 constexpr Index kDotBlock = 8;
@@ -276,6 +279,14 @@ void gemm(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n, I
     if (!accumulate) {
       for (Index i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + n, T(0));
     }
+    return;
+  }
+  // Products of a tiny layer (XOR's 2-4-1) have too few terms per row for any
+  // vector loop: its masks and horizontal sums cost more than scalar code. The
+  // test looks at n and k only, so that a layer's rows are computed by the same
+  // code whatever the batch size.
+  if (n * k <= kMaxScalarProduct) {
+    strided_columns(A, B, C, ldc, m, k, accumulate, 0, n);
     return;
   }
   // Matrix-vector shapes and tiny products gain nothing from packing.

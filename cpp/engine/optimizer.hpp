@@ -101,7 +101,14 @@ constexpr Index kPenaltyLanes = 64;
 
 template <typename T>
 struct PenaltyLanes {
-  T squares[kPenaltyLanes] = {}, absolutes[kPenaltyLanes] = {};
+  // Left uninitialised until reset: zeroing 512 bytes per block of rows cost a
+  // one-sample step of a tiny network about a tenth of its time.
+  T squares[kPenaltyLanes], absolutes[kPenaltyLanes];
+
+  void reset() {
+    std::fill(squares, squares + kPenaltyLanes, T(0));
+    std::fill(absolutes, absolutes + kPenaltyLanes, T(0));
+  }
 
   void add(const T* w, Index count) {
     Index e = 0;
@@ -295,6 +302,7 @@ void update_rows(const T* W, Index rows, Index cols, const Step<T>& step, double
   for_each_chunk(blocks, threads, [&](Index begin, Index end) {
     for (Index block = begin; block < end; ++block) {
       PenaltyLanes<T> lanes;
+      if (with_sums) lanes.reset();
       const Index first = block * kPenaltyBlockRows;
       const Index last = std::min(rows, first + kPenaltyBlockRows);
       for (Index r = first; r < last; ++r) {

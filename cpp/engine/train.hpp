@@ -312,7 +312,12 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
       const T* X_batch = X + start * model.n_in();
       const T* Y_batch = Y + start * model.n_out();
       const T* weights_batch = sample_weight == nullptr ? nullptr : sample_weight + start;
-      if (options.shuffle) {
+      if (options.shuffle && rows == 1) {
+        // A single row is contiguous where it is.
+        X_batch = X + order[start] * model.n_in();
+        Y_batch = Y + order[start] * model.n_out();
+        if (sample_weight != nullptr) weights_batch = sample_weight + order[start];
+      } else if (options.shuffle) {
         // Gather so the GEMMs read contiguous rows.
         gather_rows(X, order.data() + start, ws.A[0].data(), rows, model.n_in(), n_threads);
         gather_rows(Y, order.data() + start, ws.Y.data(), rows, model.n_out(), n_threads);
