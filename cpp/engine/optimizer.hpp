@@ -33,9 +33,9 @@ struct Step {
   T rho = 0, one_minus_rho = 0;
   T epsilon = 0;
   T l1 = 0, l2 = 0;
-  // Whether l1 or l2 is nonzero, decided in double so that a penalty too small
-  // for float still reaches the history.
-  bool penalised = false;
+  // Whether l2 and l1 are nonzero, decided in double so that a penalty too
+  // small for float still reaches the history.
+  bool with_l2 = false, with_l1 = false;
 };
 
 // The step for options whose l1 and l2 are already scaled for the batch.
@@ -70,7 +70,8 @@ Step<T> make_step(const StepOptions& options, std::uint64_t adam_step) {
   step.epsilon = T(options.epsilon);
   step.l1 = T(options.l1);
   step.l2 = T(options.l2);
-  step.penalised = options.l1 != 0 || options.l2 != 0;
+  step.with_l2 = options.l2 != 0;
+  step.with_l1 = options.l1 != 0;
   return step;
 }
 
@@ -110,19 +111,32 @@ struct PenaltyLanes {
     std::fill(absolutes, absolutes + kPenaltyLanes, T(0));
   }
 
+  // Adds the values of w[0, count) to the sums that are wanted: sum(w^2) with
+  // squares, sum(|w|) with absolutes. Skipping one halves the cost.
+  template <bool squares_wanted, bool absolutes_wanted>
   void add(const T* w, Index count) {
     Index e = 0;
     // Whole blocks in a loop of fixed width, which keeps the lanes in registers.
     for (; e + kPenaltyLanes <= count; e += kPenaltyLanes) {
 #pragma omp simd
       for (Index j = 0; j < kPenaltyLanes; ++j) {
-        squares[j] += w[e + j] * w[e + j];
-        absolutes[j] += std::abs(w[e + j]);
+        if constexpr (squares_wanted) squares[j] += w[e + j] * w[e + j];
+        if constexpr (absolutes_wanted) absolutes[j] += std::abs(w[e + j]);
       }
     }
     for (Index j = 0; e + j < count; ++j) {
-      squares[j] += w[e + j] * w[e + j];
-      absolutes[j] += std::abs(w[e + j]);
+      if constexpr (squares_wanted) squares[j] += w[e + j] * w[e + j];
+      if constexpr (absolutes_wanted) absolutes[j] += std::abs(w[e + j]);
+    }
+  }
+
+  void add(const T* w, Index count, bool squares_wanted, bool absolutes_wanted) {
+    if (squares_wanted && absolutes_wanted) {
+      add<true, true>(w, count);
+    } else if (squares_wanted) {
+      add<true, false>(w, count);
+    } else if (absolutes_wanted) {
+      add<false, true>(w, count);
     }
   }
 
@@ -290,14 +304,14 @@ constexpr Index kPenaltyBlockRows = 16;
 
 // Calls update_row(r) for each of the `rows` rows of W (rows, cols), threads
 // owning whole blocks of rows. Returns in sums[0..1] sum(w^2) and sum(|w|) of W
-// before the update when the step has penalties (0, 0 without: the sums only
-// enter the history through l1 and l2). Each block's sums land in block_sums (2
+// before the update, each 0 when its penalty (l2, l1) is 0: the sums enter the
+// history only through the penalties. Each block's sums land in block_sums (2
 // per block) and are added in block order, so the result does not depend on
 // the thread count.
 template <typename T, typename UpdateRow>
 void update_rows(const T* W, Index rows, Index cols, const Step<T>& step, double* block_sums,
                  double* sums, int threads, const UpdateRow& update_row) {
-  const bool with_sums = step.penalised;
+  const bool with_sums = step.with_l2 || step.with_l1;
   const Index blocks = (rows + kPenaltyBlockRows - 1) / kPenaltyBlockRows;
   for_each_chunk(blocks, threads, [&](Index begin, Index end) {
     for (Index block = begin; block < end; ++block) {
@@ -306,7 +320,7 @@ void update_rows(const T* W, Index rows, Index cols, const Step<T>& step, double
       const Index first = block * kPenaltyBlockRows;
       const Index last = std::min(rows, first + kPenaltyBlockRows);
       for (Index r = first; r < last; ++r) {
-        if (with_sums) lanes.add(W + r * cols, cols);
+        if (with_sums) lanes.add(W + r * cols, cols, step.with_l2, step.with_l1);
         update_row(r);
       }
       if (with_sums) lanes.total(block_sums + 2 * block);
