@@ -11,6 +11,7 @@ reductions of a few hundred terms and a few dozen updates.
 import numpy as np
 import pytest
 
+import fastmlp
 from conftest import make_pair, make_targets, relative_error
 
 # Every test here runs once per kernel build this CPU supports.
@@ -192,6 +193,69 @@ def test_trajectory_matches_reference(sizes, activation, output, dtype):
         assert relative_error(net.biases[l], ref.biases[l]) < TOLERANCE[dtype], (
             f"b[{l}]"
         )
+
+
+# One-sample steps compute the next row's first-layer product while they update
+# that layer (unless the input is dropped out or the layer is pruned). The
+# shapes cover the scalar path of tiny layers (2-4-1), dot blocks with a partial
+# last block (37-13-3) and a first layer large enough to split over threads.
+ONE_SAMPLE_SHAPES = [(2, 4, 1), (37, 13, 3), (300, 150, 3)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes", ONE_SAMPLE_SHAPES)
+def test_one_sample_trajectory_matches_reference(sizes, dtype):
+    # Shuffled, so each step reads ahead a row that is not the next in X.
+    n, epochs = 23, 2
+    output = "logistic" if sizes[-1] == 1 else "softmax"
+    net, ref = make_pair(sizes, "tanh", output, dtype)
+    X, Y, X64, Y64 = _case_data(sizes, output, n, dtype)
+    dropout = [0.0] + [0.3] * (len(sizes) - 2)
+    orders = [net.shuffle_order(e, n) for e in range(epochs)]
+    masks = [
+        [net.dropout_masks(e, b, 1, dropout) for b in range(n)] for e in range(epochs)
+    ]
+    options = dict(
+        epochs=epochs, batch_size=1, learning_rate=0.05, momentum=0.9, l2=1e-3,
+        dropout=dropout,
+    )
+
+    history = net.fit(X, Y, **options)
+    ref_history = ref.fit(X64, Y64, orders=orders, masks=masks, **options)
+
+    np.testing.assert_allclose(history, ref_history, rtol=TOLERANCE[dtype])
+    for l in range(len(sizes) - 1):
+        assert relative_error(net.weights[l], ref.weights[l]) < TOLERANCE[dtype]
+        assert relative_error(net.biases[l], ref.biases[l]) < TOLERANCE[dtype]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes", ONE_SAMPLE_SHAPES)
+def test_one_sample_fit_equals_fit_per_row(sizes, dtype, n_threads):
+    # A fit call per row never reads ahead, so equal bits show that the product
+    # read ahead is the forward pass's own. Row 5 has weight 0: its batch is
+    # skipped, and the step after it must compute its own product.
+    n = 12
+    output = "logistic" if sizes[-1] == 1 else "softmax"
+    X, Y, _, _ = _case_data(sizes, output, n, dtype)
+    weights = np.ones(n)
+    weights[5] = 0
+    options = dict(
+        epochs=1, batch_size=1, shuffle=False, learning_rate=0.05, momentum=0.9,
+        l2=1e-3,
+    )
+    whole, per_row = (
+        fastmlp.MLP(sizes, "tanh", output, dtype=dtype, seed=0, n_threads=n_threads)
+        for _ in range(2)
+    )
+
+    whole.fit(X, Y, sample_weight=weights, **options)
+    for i in np.flatnonzero(weights):
+        per_row.fit(X[i : i + 1], Y[i : i + 1], **options)
+
+    for a, b in zip(whole.weights + whole.biases, per_row.weights + per_row.biases):
+        np.testing.assert_array_equal(a, b)
 
 
 def _sample_weights(rng, n, dtype):

@@ -132,6 +132,19 @@ void strided_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m,
   }
 }
 
+// C[i, j0:j1] by the loop that suits the strides of A and B.
+template <typename T>
+void unpacked_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index k,
+                      bool accumulate, Index j0, Index j1) {
+  if (A.col_stride == 1 && B.row_stride == 1) {
+    dot_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
+  } else if (B.col_stride == 1) {
+    axpy_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
+  } else {
+    strided_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
+  }
+}
+
 // C (m x n, row-major, leading dimension ldc) = or += A (m x k) B (k x n), without
 // packing: for small products and matrix-vector shapes. Threads split the columns
 // of C, so each C element is one thread's sum over k in order.
@@ -145,13 +158,7 @@ void gemm_unpacked(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, I
   const Index blocks = (n + kDotBlock - 1) / kDotBlock;
   for_each_chunk(blocks, threads, [&](Index begin, Index end) {
     const Index j0 = begin * kDotBlock, j1 = std::min(n, end * kDotBlock);
-    if (A.col_stride == 1 && B.row_stride == 1) {
-      dot_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
-    } else if (B.col_stride == 1) {
-      axpy_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
-    } else {
-      strided_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
-    }
+    unpacked_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
   });
 }
 
@@ -267,6 +274,20 @@ void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Ind
     gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
   } else {
     gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
+  }
+}
+
+// Columns [j0, j1) of C = A B for a one-row A (1 x k), on the calling thread,
+// with the bits gemm gives them: each column of a product gemm does not pack is
+// one sum over k whose order depends only on n and k, whichever block or
+// thread computes it.
+template <typename T>
+void gemm_row_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index n, Index k, Index j0,
+                      Index j1) {
+  if (n * k <= kMaxScalarProduct) {
+    strided_columns(A, B, C, n, 1, k, false, j0, j1);
+  } else {
+    unpacked_columns(A, B, C, n, 1, k, false, j0, j1);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "../common.hpp"
 #include "../fit_options.hpp"
+#include "gemm.hpp"
 #include "isa.hpp"
 #include "parallel.hpp"
 
@@ -301,6 +302,8 @@ void update(const T* g, T* w, const State<T>& state, Index count, const Step<T>&
 // Weight rows are updated in blocks of this many rows: threads own whole
 // blocks, and each block's penalty sums are one entry of block_sums.
 constexpr Index kPenaltyBlockRows = 16;
+static_assert(kPenaltyBlockRows % kDotBlock == 0,
+              "update_outer computes look-ahead products by whole dot blocks of a thread");
 
 // Calls update_row(r) for each of the `rows` rows of W (rows, cols), threads
 // owning whole blocks of rows. Returns in sums[0..1] sum(w^2) and sum(|w|) of W
@@ -354,11 +357,14 @@ constexpr Index kMaxFusedUpdateRows = 8;
 
 // update_matrix for the gradient dW = dZ^T A of a small batch, one row of dW
 // at a time: dZ (n, rows), A (n, cols), W (rows, cols). A one-row batch computes
-// each gradient element where the update uses it.
+// each gradient element where the update uses it. With next_input (1, cols), a
+// one-row batch also computes next_Z (rows) = next_input W^T from each updated
+// row while it is still in L1, with the bits of the forward product: the next
+// one-sample step then skips that product, which would read W from L2 again.
 template <typename T>
 void update_outer(const T* dZ, const T* A, T* W, const State<T>& state, Index rows,
                   Index cols, Index n, const Step<T>& step, double* block_sums, double* sums,
-                  int n_threads) {
+                  int n_threads, const T* next_input = nullptr, T* next_Z = nullptr) {
   // Threads own about the same rows as in the forward product X W^T of a
   // one-sample step (the halves of a 256-row W exactly), so each keeps its part
   // of W in its own cache between the two.
@@ -368,6 +374,13 @@ void update_outer(const T* dZ, const T* A, T* W, const State<T>& state, Index ro
     if (n == 1) {
       update_from(RankOneGradient<T>{dZ[r], A}, W + offset, state.at(offset), cols, step,
                   step.l1, step.l2);
+      // Whole dot blocks of rows at once, because a single dot product waits on
+      // the latency of its one sum. Threads own whole blocks of 16 rows, so each
+      // group of kDotBlock rows has been updated by this thread.
+      if (next_input != nullptr && ((r + 1) % kDotBlock == 0 || r + 1 == rows)) {
+        gemm_row_columns(row_major(next_input, cols), row_major(W, cols).transposed(), next_Z,
+                         rows, cols, r - r % kDotBlock, r + 1);
+      }
       return;
     }
     // Row r of dW, summed over the batch rows in order, in a scratch row that

@@ -78,18 +78,22 @@ void reserve(const Model<T>& model, Workspace<T>& ws, Index rows, bool training 
 // mean loss. Without targets it returns 0. Y_hat lands in ws.Y_hat. With sample
 // weights s (n) whose sum weight_sum is above 0, row i of dZ is
 // s_i (Y_hat - Y) / weight_sum and the loss is the s-weighted mean.
+// With first_product_ready, ws.Z[0] already holds X W_0^T (see update_outer).
 template <typename T>
 double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
                const std::vector<const T*>& D, Index n, int n_threads,
-               const T* weights = nullptr, double weight_sum = 0) {
+               const T* weights = nullptr, double weight_sum = 0,
+               bool first_product_ready = false) {
   const T* input = X;
   const Index L = model.n_layers();
   for (Index l = 0; l < L; ++l) {
     const Layer<T>& layer = model.layer(l);
     ws.inputs[l] = input;
     T* Z = ws.Z[l].data();
-    gemm(row_major(input, layer.n_in), row_major(layer.W.data(), layer.n_in).transposed(),
-         Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads);
+    if (l > 0 || !first_product_ready) {
+      gemm(row_major(input, layer.n_in), row_major(layer.W.data(), layer.n_in).transposed(),
+           Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads);
+    }
     if (l + 1 < L) {
       T* A_next = ws.A[l + 1].data();
       bias_activation_forward(model.activation(), layer.b.data(), D[l + 1], Z, A_next, n,

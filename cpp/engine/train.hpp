@@ -102,16 +102,29 @@ State<T> bias_state(Layer<T>& layer) {
           layer.rmsprop_sb.data()};
 }
 
+// The first layer's product of the next one-sample step, computed ahead by
+// train_batch while the layer's updated weights are in cache.
+template <typename T>
+struct LookAhead {
+  const T* next_input = nullptr;  // the next batch's row; null: compute nothing
+  std::uint64_t ready_for = ~std::uint64_t(0);  // batch whose product ws.Z[0] holds
+};
+
 // One update step on the batch whose rows are X (rows, n_in) and Y (rows,
 // n_out), already gathered; X may be ws.A[0]. weights (null: none) are the rows'
 // sample weights, and a batch whose weights sum to 0 is skipped: no forward
 // pass, no update. Dropout masks are keyed by (epoch, batch). Adam's step count
-// advances only when the batch is updated.
+// advances only when the batch is updated. A one-row batch with
+// look_ahead.next_input set leaves the next row's first-layer product in ws.Z[0]
+// and look_ahead.ready_for = batch + 1, and a batch numbered ready_for starts
+// from it.
 template <typename T>
 BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
                       const T* weights, Index rows, const FitOptions& options,
                       std::uint64_t epoch, std::uint64_t batch, std::vector<const T*>& D,
-                      int n_threads) {
+                      int n_threads, LookAhead<T>& look_ahead) {
+  const bool first_product_ready = look_ahead.ready_for == batch;
+  look_ahead.ready_for = ~std::uint64_t(0);
   const double total_weight = weights == nullptr ? 0.0 : sum_of_weights(weights, rows);
   if (weights != nullptr && total_weight == 0) return {0.0, 0.0, true, true};
   for (Index l = 0; l < model.n_layers(); ++l) {
@@ -127,7 +140,8 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     X = ws.A[0].data();
   }
 
-  const double loss = forward(model, ws, X, Y, D, rows, n_threads, weights, total_weight);
+  const double loss = forward(model, ws, X, Y, D, rows, n_threads, weights, total_weight,
+                              first_product_ready);
   if (!std::isfinite(loss)) return {loss, 0.0, false};
 
   StepOptions step_options = options.step;
@@ -147,8 +161,12 @@ BatchLoss train_batch(Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     Layer<T>& layer = model.layer(l);
     double sums[2];
     if (fused) {
+      // Z[0] of this batch is no longer read once layer 0's backward step is done.
+      const T* next_input = l == 0 ? look_ahead.next_input : nullptr;
       update_outer(ws.dZ[l].data(), ws.inputs[l], layer.W.data(), weight_state(layer),
-                   layer.n_out, layer.n_in, rows, step, ws.block_sums.data(), sums, n_threads);
+                   layer.n_out, layer.n_in, rows, step, ws.block_sums.data(), sums, n_threads,
+                   next_input, ws.Z[0].data());
+      if (next_input != nullptr) look_ahead.ready_for = batch + 1;
     } else {
       update_matrix(ws.dW[l].data(), layer.W.data(), weight_state(layer), layer.n_out,
                     layer.n_in, step, ws.block_sums.data(), sums, n_threads);
@@ -281,6 +299,12 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
   FitResult result;
   FitOptions epoch_options = options;
   model.allocate_state(options.step.optimizer);
+  // One-sample steps compute the next row's first-layer product during their
+  // update (see update_outer), unless the first layer's input is dropped out or
+  // its weights are pruned: both change that product after the update.
+  const bool look_ahead_possible = batch_size == 1 && options.dropout[0] == 0 &&
+                                   model.layer(0).keep.empty();
+  LookAhead<T> look_ahead;
 
   for (Index e = 0; e < options.epochs; ++e) {
     if (scheduled) {
@@ -331,9 +355,14 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
       }
       last_X = X_batch;
       last_rows = rows;
+      look_ahead.next_input = nullptr;
+      if (look_ahead_possible && start + 1 < n) {
+        const Index next = options.shuffle ? order[start + 1] : start + 1;
+        look_ahead.next_input = X + next * model.n_in();
+      }
       const BatchLoss batch_loss =
           train_batch(model, ws, X_batch, Y_batch, weights_batch, rows, epoch_options, epoch,
-                      batch, D, n_threads);
+                      batch, D, n_threads, look_ahead);
       if (!batch_loss.finite) {
         model.restore(epoch_start);
         throw divergence_error(epoch, batch, batch_loss.data);
