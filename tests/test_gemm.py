@@ -19,6 +19,7 @@ SHAPES = [
     (128, 256, 784),
     (193, 47, 257),
     (300, 130, 300),
+    (300, 1100, 300),
 ]
 
 pytestmark = pytest.mark.usefixtures("isa")
@@ -46,14 +47,26 @@ def test_matmul_matches_numpy(m, n, k, transpose_a, transpose_b, dtype):
     assert np.max(np.abs(C - expected)) <= tolerance
 
 
-@pytest.mark.parametrize("m,n,k", [(128, 256, 784), (300, 130, 300), (13, 33, 17)])
-def test_matmul_same_bits_with_one_and_two_threads(m, n, k):
+# Products large enough to split over threads. (300, 1100, 300) has two column
+# blocks, two row blocks and two k blocks, with B panels enough for each thread
+# to own some. (300, 130, 300) has too few, so its threads share the tiles.
+THREADED_SHAPES = [(128, 256, 784), (300, 130, 300), (300, 1100, 300), (193, 200, 600)]
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("transpose_b", [False, True])
+@pytest.mark.parametrize("m,n,k", [*THREADED_SHAPES, (13, 33, 17)])
+def test_matmul_same_bits_for_any_thread_count(
+    m, n, k, transpose_a, transpose_b, dtype, n_threads
+):
     rng = np.random.default_rng(0)
-    A = rng.normal(size=(m, k)).astype(np.float32)
-    B = rng.normal(size=(n, k)).astype(np.float32)
-    one = _core.matmul(A, B, False, True, 1)
-    two = _core.matmul(A, B, False, True, 2)
-    np.testing.assert_array_equal(one, two)
+    A = rng.normal(size=(k, m) if transpose_a else (m, k)).astype(dtype)
+    B = rng.normal(size=(n, k) if transpose_b else (k, n)).astype(dtype)
+    one = _core.matmul(A, B, transpose_a, transpose_b, 1)
+    many = _core.matmul(A, B, transpose_a, transpose_b, n_threads)
+    np.testing.assert_array_equal(one, many)
 
 
 def test_matmul_rejects_mismatched_shapes():

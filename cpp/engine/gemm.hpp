@@ -48,7 +48,7 @@ constexpr Index kMinParallelFlops = Index(1) << 21;
 
 // Unpacked products (one to three rows, as in one-sample steps and inference)
 // with fewer multiply-adds than this run on one thread. They have no barriers
-// inside, so a team pays once per product: on a 2-core AVX-512 machine the
+// inside, so a team pays once per product. On a 2-core AVX-512 machine the
 // 784 x 256 first layer (2^17.6 multiply-adds) of a one-sample step ran 1.5x
 // faster on two threads, each keeping half of W in its own L2 cache.
 constexpr Index kMinParallelUnpackedFlops = Index(1) << 17;
@@ -250,6 +250,58 @@ void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B,
   }
 }
 
+// gemm_packed_loops for a team whose threads each own a fixed run of B panels
+// in every column block, for products with at least two B panels per thread.
+// Each thread packs its own B panels into its own buffer, so only the shared A
+// panels need a barrier before use. A alternates between two buffers (A_packed
+// and A_packed_next), and a thread packs a buffer again only after a barrier
+// that every thread reaches after its last use of it. That is one barrier per
+// block of A instead of two.
+template <typename T>
+void gemm_packed_owned_columns(const PackedGemm<T>& g, T* A_packed_next, MatrixView<T> A,
+                               MatrixView<T> B, T* C, Index ldc, Index m, Index n, Index k,
+                               bool accumulate) {
+  constexpr Index mr = MicroKernel<T>::kMR, nr = MicroKernel<T>::kNR;
+  thread_local Buffer<T> own_B_buffer;
+  if (static_cast<Index>(own_B_buffer.size()) < g.kc * g.nc) own_B_buffer.resize(g.kc * g.nc);
+  T* B_packed = own_B_buffer.data();
+  T* A_buffers[2] = {g.A_packed, A_packed_next};
+  int parity = 0;
+  const Index thread = omp_get_thread_num(), threads = omp_get_num_threads();
+  for (Index jc = 0; jc < n; jc += g.nc) {
+    const Index nc = std::min(g.nc, n - jc);
+    const Index b_panels = (nc + nr - 1) / nr;
+    const Index jp_begin = b_panels * thread / threads;
+    const Index jp_end = b_panels * (thread + 1) / threads;
+    for (Index pc = 0; pc < k; pc += g.kc) {
+      const Index kc = std::min(g.kc, k - pc);
+      const bool add = accumulate || pc > 0;
+      for (Index jp = jp_begin; jp < jp_end; ++jp) {
+        pack_panel(B, pc, jc + jp * nr, kc, std::min(nr, nc - jp * nr), nr,
+                   B_packed + jp * nr * kc);
+      }
+      for (Index ic = 0; ic < m; ic += g.mc) {
+        const Index mc = std::min(g.mc, m - ic);
+        const Index a_panels = (mc + mr - 1) / mr;
+        T* A_packed = A_buffers[parity];
+        parity = 1 - parity;
+#pragma omp for schedule(static)
+        for (Index ip = 0; ip < a_panels; ++ip) {
+          pack_panel(A.transposed(), pc, ic + ip * mr, kc, std::min(mr, mc - ip * mr), mr,
+                     A_packed + ip * mr * kc);
+        }
+        for (Index jp = jp_begin; jp < jp_end; ++jp) {
+          for (Index ip = 0; ip < a_panels; ++ip) {
+            MicroKernel<T>::run(kc, A_packed + ip * mr * kc, B_packed + jp * nr * kc,
+                                C + (ic + ip * mr) * ldc + jc + jp * nr, ldc,
+                                std::min(mr, mc - ip * mr), std::min(nr, nc - jp * nr), add);
+          }
+        }
+      }
+    }
+  }
+}
+
 // C = or += A B through packed panels and the active micro-kernel.
 template <typename T>
 void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n,
@@ -263,15 +315,25 @@ void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Ind
   // once the largest shape has run, and concurrent callers never share one.
   thread_local Buffer<T> A_buffer, B_buffer;
   const std::size_t a_size = g.mc * g.kc, b_size = g.kc * g.nc;
-  if (A_buffer.size() < a_size) A_buffer.resize(a_size);
+  if (A_buffer.size() < 2 * a_size) A_buffer.resize(2 * a_size);
   if (B_buffer.size() < b_size) B_buffer.resize(b_size);
   g.A_packed = A_buffer.data();
   g.B_packed = B_buffer.data();
+  // Taken here: inside the parallel region A_buffer names each thread's own.
+  T* const A_packed_next = A_buffer.data() + a_size;
 
   const Index k_blocks = (k + g.kc - 1) / g.kc;
   if (n_threads > 1 && m * n * k / k_blocks >= kMinParallelFlops) {
+    // Threads own B panels when every thread gets at least two in each column
+    // block; narrower products (a 10-output layer) share their tiles instead.
+    const Index b_panels = (std::min(g.nc, n) + MicroKernel<T>::kNR - 1) / MicroKernel<T>::kNR;
+    if (b_panels >= 2 * n_threads) {
 #pragma omp parallel num_threads(n_threads)
-    gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
+      gemm_packed_owned_columns(g, A_packed_next, A, B, C, ldc, m, n, k, accumulate);
+    } else {
+#pragma omp parallel num_threads(n_threads)
+      gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
+    }
   } else {
     gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
   }
