@@ -105,13 +105,15 @@ def test_estimator_same_bits_for_one_two_three_threads(kind):
         _assert_same_arrays(run, runs[0])
 
 
-@pytest.mark.parametrize("batch_size", [1, 3])
+@pytest.mark.usefixtures("isa")
+@pytest.mark.parametrize("batch_size", [1, 3, 64])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_small_batch_fit_same_bits_across_threads(batch_size, dtype):
+def test_fit_same_bits_across_threads(batch_size, dtype):
     # The first layer has 2^17 weights, so one-sample forward products and
-    # fused updates split over threads; a batch of 3 takes the scratch-row path.
+    # fused updates split over threads; a batch of 3 takes the scratch-row path
+    # and a batch of 64 the packed products, with each kernel build.
     X, y = _problem(dtype)
-    X, y = X[:24], y[:24]
+    X, y = X[:128], y[:128]
     runs = []
     for n_threads in (1, 2, 3):
         net = fastmlp.MLP(
