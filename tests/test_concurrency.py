@@ -81,6 +81,47 @@ def test_fit_from_second_thread_rejected():
     assert net.forward(X[:5]).shape == (5, 10)
 
 
+def test_fit_rejected_while_forward_runs_in_another_thread():
+    # About 190 GFLOP: a forward of well over 50 ms on any machine.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 256)).astype(np.float32)
+    net = fastmlp.MLP([256, 2048, 2048, 10], seed=0)
+    # forward works in chunks of 2048 rows, so these are the first chunk's bits.
+    expected = net.forward(X[:2048])
+    started = threading.Event()
+    outputs = []
+
+    def long_forward():
+        started.set()
+        outputs.append(net.forward(X))
+
+    reader = threading.Thread(target=long_forward)
+    reader.start()
+    started.wait()
+    # Give forward time to enter the core and release the GIL.
+    reader.join(0.05)
+    with pytest.raises(RuntimeError, match="cannot start fit while forward"):
+        net.fit(X[:1], [0], epochs=1, batch_size=1, learning_rate=1.0)
+    reader.join()
+
+    # The forward pass saw the weights it started with, and fit runs afterwards.
+    np.testing.assert_array_equal(outputs[0][:2048], expected)
+    net.fit(X[:1], [0], epochs=1, batch_size=1)
+
+
+def test_fit_from_own_callback_rejected():
+    X, y = _problem(n=50, n_in=4, n_out=3)
+    net = fastmlp.MLP([4, 5, 3], seed=0)
+
+    def fit_again(epoch, loss):
+        net.fit(X, y, epochs=1)
+
+    with pytest.raises(RuntimeError, match="from its own fit's callback"):
+        net.fit(X, y, epochs=2, callback=fit_again)
+    # The failed inner call left the model usable.
+    assert len(net.fit(X, y, epochs=1)) == 1
+
+
 def test_callback_may_read_the_model_during_fit():
     X, y = _problem(n=500, n_in=20, n_out=3)
     net = fastmlp.MLP([20, 16, 3], seed=0)

@@ -216,7 +216,11 @@ def test_one_sample_trajectory_matches_reference(sizes, dtype):
         [net.dropout_masks(e, b, 1, dropout) for b in range(n)] for e in range(epochs)
     ]
     options = dict(
-        epochs=epochs, batch_size=1, learning_rate=0.05, momentum=0.9, l2=1e-3,
+        epochs=epochs,
+        batch_size=1,
+        learning_rate=0.05,
+        momentum=0.9,
+        l2=1e-3,
         dropout=dropout,
     )
 
@@ -242,7 +246,11 @@ def test_one_sample_fit_equals_fit_per_row(sizes, dtype, n_threads):
     weights = np.ones(n)
     weights[5] = 0
     options = dict(
-        epochs=1, batch_size=1, shuffle=False, learning_rate=0.05, momentum=0.9,
+        epochs=1,
+        batch_size=1,
+        shuffle=False,
+        learning_rate=0.05,
+        momentum=0.9,
         l2=1e-3,
     )
     whole, per_row = (
@@ -255,6 +263,31 @@ def test_one_sample_fit_equals_fit_per_row(sizes, dtype, n_threads):
         per_row.fit(X[i : i + 1], Y[i : i + 1], **options)
 
     for a, b in zip(whole.weights + whole.biases, per_row.weights + per_row.biases):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_masks_set_by_callback_equal_masks_between_calls(batch_size):
+    # A callback may prune the first layer between epochs; one-sample steps must
+    # then stop computing the next row's product before the mask is applied.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 8))
+    y = rng.integers(0, 3, 40)
+    masks = [rng.random((16, 8)) >= 0.5, np.ones((3, 16), bool)]
+    options = dict(batch_size=batch_size, learning_rate=0.01)
+    in_callback = fastmlp.MLP([8, 16, 3], dtype="float64", seed=1)
+    between = fastmlp.MLP([8, 16, 3], dtype="float64", seed=1)
+
+    def prune_after_first_epoch(epoch, loss):
+        if epoch == 1:
+            in_callback.weight_masks = masks
+
+    in_callback.fit(X, y, epochs=2, callback=prune_after_first_epoch, **options)
+    between.fit(X, y, epochs=1, **options)
+    between.weight_masks = masks
+    between.fit(X, y, epochs=1, **options)
+
+    for a, b in zip(in_callback.weights, between.weights):
         np.testing.assert_array_equal(a, b)
 
 

@@ -430,6 +430,14 @@ def test_non_finite_input_reported_before_cast(value, shown, input_dtype):
         net.gradients(X, [0, 1, 2, 0])
 
 
+def test_network_too_large_names_its_size():
+    # 2**55 x 3 float32 weights take 2**58.6 bytes, more than a 64-bit process
+    # can address (2**57 with 5-level paging), so the allocation fails whatever
+    # the kernel's overcommit setting.
+    with pytest.raises(MemoryError, match=r"sizes=\[3, 36028797018963968, 2\] needs "):
+        fastmlp.MLP([3, 2**55, 2])
+
+
 def test_fit_accepts_batch_size_up_to_limit():
     net = fastmlp.MLP([6, 5, 3], seed=0)
 

@@ -121,7 +121,13 @@ def test_fit_same_bits_across_threads(batch_size, dtype):
             [N_FEATURES, N_HIDDEN, N_CLASSES], dtype=dtype, seed=0, n_threads=n_threads
         )
         history = net.fit(
-            X, y, epochs=2, batch_size=batch_size, l2=1e-3, l1=1e-4, momentum=0.5,
+            X,
+            y,
+            epochs=2,
+            batch_size=batch_size,
+            l2=1e-3,
+            l1=1e-4,
+            momentum=0.5,
             dropout=0.2,
         )
         runs.append([*net.weights, *net.biases, net.forward(X[:1]), np.array(history)])

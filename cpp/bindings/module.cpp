@@ -125,15 +125,31 @@ class SignalPoller {
 // Marks a model as training for the lifetime of one fit call, so that another
 // Python thread cannot train it, change its weights or read them half-updated
 // while the GIL is released. The thread that runs fit may still call forward
-// from its epoch callback.
+// from its epoch callback. readers counts the calls that read the model with the
+// GIL released (see ReadGuard): fit does not start under them either. Each side
+// publishes itself before it checks the other, so one of two racing calls always
+// finds the other.
 class TrainingGuard {
  public:
-  TrainingGuard(std::atomic<bool>& busy, std::atomic<std::thread::id>& owner) : busy_(busy), owner_(owner) {
+  TrainingGuard(std::atomic<bool>& busy, std::atomic<std::thread::id>& owner,
+                const std::atomic<int>& readers)
+      : busy_(busy), owner_(owner) {
     bool expected = false;
     if (!busy_.compare_exchange_strong(expected, true)) {
+      if (owner_.load() == std::this_thread::get_id()) {
+        throw std::runtime_error(
+            "fit cannot be called on a model from its own fit's callback; stop the "
+            "running fit (return True from the callback) and call fit again after it");
+      }
       throw std::runtime_error(
           "fit is already running on this model in another thread; train one model "
           "from one thread at a time, or copy it first");
+    }
+    if (readers.load() > 0) {
+      busy_.store(false);
+      throw std::runtime_error(
+          "cannot start fit while forward, gradients or another computation reads this "
+          "model in another thread; wait for it to return, or copy the model first");
     }
     owner_.store(std::this_thread::get_id());
   }
@@ -210,7 +226,7 @@ class PyNetwork {
   }
 
   Array<T> forward(const Array<T>& X, int n_threads) const {
-    check_not_training("run forward on");
+    const ReadGuard reading(*this, "run forward on");
     check_matrix(X, "X", -1, net_.n_in());
     const Index n = X.shape(0);
     Array<T> Y_hat({n, net_.n_out()});
@@ -238,7 +254,7 @@ class PyNetwork {
 
   Array<T> forward_with_path(const Array<T>& X, const std::string& path,
                              int n_threads) const {
-    check_not_training("run forward on");
+    const ReadGuard reading(*this, "run forward on");
     check_matrix(X, "X", -1, net_.n_in());
     const fastmlp::ForwardPath forward_path = parse_forward_path(path);
     const Index n = X.shape(0);
@@ -255,7 +271,7 @@ class PyNetwork {
   }
 
   py::list hessian_diagonal(const Array<T>& X, int n_threads) const {
-    check_not_training("compute the Hessian of");
+    const ReadGuard reading(*this, "compute the Hessian of");
     check_matrix(X, "X", -1, net_.n_in());
     if (X.shape(0) < 1) throw py::value_error("X must contain at least one sample");
     const Index L = net_.n_layers();
@@ -305,7 +321,7 @@ class PyNetwork {
                       const std::optional<Array<T>>& sample_weight,
                       const std::vector<std::optional<Mask>>& masks,
                       const std::vector<double>& dropout, int n_threads) const {
-    check_not_training("compute gradients of");
+    const ReadGuard reading(*this, "compute gradients of");
     check_matrix(X, "X", -1, net_.n_in());
     const Index n = X.shape(0);
     check_matrix(Y, "Y", n, net_.n_out());
@@ -362,7 +378,7 @@ class PyNetwork {
   py::tuple objective(const Array<double>& theta, const Array<T>& X, const Array<T>& Y,
                       const std::optional<Array<T>>& sample_weight, double l1, double l2,
                       int n_threads) {
-    check_not_training("compute the objective of");
+    const ReadGuard reading(*this, "compute the objective of");
     if (theta.ndim() != 1 || theta.shape(0) != net_.n_parameters()) {
       throw py::value_error("theta must have shape (" + std::to_string(net_.n_parameters()) +
                             ",), got " + shape_of(theta));
@@ -419,7 +435,7 @@ class PyNetwork {
     options.shuffle = shuffle;
     fastmlp::check_fit_options(options, net_.n_layers(), !scheduled);
 
-    TrainingGuard guard(busy_, owner_);
+    TrainingGuard guard(busy_, owner_, readers_);
     SignalPoller poller;
     std::optional<py::error_already_set> callback_error;
     fastmlp::FitHooks hooks;
@@ -470,6 +486,28 @@ class PyNetwork {
     }
   }
 
+  // Counts a call that reads the model with the GIL released for its lifetime,
+  // so that fit cannot start under it (see TrainingGuard). Throws as
+  // check_not_training.
+  class ReadGuard {
+   public:
+    ReadGuard(const PyNetwork& network, const char* action) : readers_(network.readers_) {
+      readers_.fetch_add(1);
+      try {
+        network.check_not_training(action);
+      } catch (...) {
+        readers_.fetch_sub(1);
+        throw;
+      }
+    }
+    ~ReadGuard() { readers_.fetch_sub(1); }
+    ReadGuard(const ReadGuard&) = delete;
+    ReadGuard& operator=(const ReadGuard&) = delete;
+
+   private:
+    std::atomic<int>& readers_;
+  };
+
   fastmlp::Layer<T>& layer_at(Index l) {
     if (l < 0 || l >= net_.n_layers()) {
       throw py::index_error("layer index must be in [0, " + std::to_string(net_.n_layers()) +
@@ -508,6 +546,7 @@ class PyNetwork {
   fastmlp::Model<T> net_;
   std::atomic<bool> busy_{false};
   std::atomic<std::thread::id> owner_{};
+  mutable std::atomic<int> readers_{0};
 };
 
 template <typename T>

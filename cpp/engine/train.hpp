@@ -301,9 +301,9 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
   model.allocate_state(options.step.optimizer);
   // One-sample steps compute the next row's first-layer product during their
   // update (see update_outer), unless the first layer's input is dropped out or
-  // its weights are pruned: both change that product after the update.
-  const bool look_ahead_possible = batch_size == 1 && options.dropout[0] == 0 &&
-                                   model.layer(0).keep.empty();
+  // its weights are pruned: both change that product after the update. A
+  // callback may prune between epochs, so the mask is checked at every batch.
+  const bool look_ahead_possible = batch_size == 1 && options.dropout[0] == 0;
   LookAhead<T> look_ahead;
 
   for (Index e = 0; e < options.epochs; ++e) {
@@ -356,7 +356,7 @@ FitResult fit(Model<T>& model, const T* X, const T* Y, const T* sample_weight, I
       last_X = X_batch;
       last_rows = rows;
       look_ahead.next_input = nullptr;
-      if (look_ahead_possible && start + 1 < n) {
+      if (look_ahead_possible && start + 1 < n && model.layer(0).keep.empty()) {
         const Index next = options.shuffle ? order[start + 1] : start + 1;
         look_ahead.next_input = X + next * model.n_in();
       }

@@ -125,7 +125,18 @@ class MLP:
         self._seed = seed
         self._n_threads = n_threads
         core_class = _core.Network32 if dtype == np.float32 else _core.Network64
-        self._core = core_class(list(sizes), activation, output, seed)
+        try:
+            self._core = core_class(list(sizes), activation, output, seed)
+        except MemoryError:
+            n_parameters = sum(
+                (n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:])
+            )
+            size = n_parameters * dtype.itemsize / 2**30
+            raise MemoryError(
+                f"sizes={list(sizes)} needs {n_parameters:,} parameters "
+                f"({size:.3g} GiB in {dtype.name}), more than could be allocated; "
+                "use narrower layers"
+            ) from None
 
     # Settings -------------------------------------------------------------------
 
