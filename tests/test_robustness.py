@@ -495,6 +495,11 @@ def test_inputs_of_any_layout_are_converted_not_misread():
             ValueError,
             "^sample_weight must contain at least one positive weight, got all zeros$",
         ),
+        (
+            np.full(64, 1e-46),
+            ValueError,
+            r"got weights that are all 0 in float32 \(largest 1e-46\); scale them up$",
+        ),
         (["a"] * 64, TypeError, "^sample_weight must hold real numbers"),
     ],
 )
@@ -507,6 +512,16 @@ def test_sample_weight_rejected_before_training(weights, error, match):
         net.gradients(X_GOOD, Y_GOOD, sample_weight=weights)
     _assert_same_parameters(before, net)
     assert net.epoch == 0
+
+
+@pytest.mark.parametrize("call", ["forward", "fit"])
+def test_none_input_named(call):
+    net = fastmlp.MLP([6, 5, 3], seed=0)
+    with pytest.raises(TypeError, match="^X must be an array-like, got None$"):
+        if call == "forward":
+            net.forward(None)
+        else:
+            net.fit(None, Y_GOOD, epochs=1)
 
 
 @pytest.mark.parametrize(
