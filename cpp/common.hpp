@@ -57,8 +57,8 @@ inline int resolve_threads(int n_threads) {
 }
 
 // Elementwise loops shorter than this run on one thread. Starting a team and
-// joining it costs about a microsecond while the workers spin between regions,
-// and far more when another process uses a core. On a 2-core AVX-512 machine,
+// joining it costs an estimated microsecond while the workers spin between
+// regions, and far more when another process uses a core. On a 2-core AVX-512 machine,
 // lowering this from 2^17 to 2^15 made batch-128 training on two threads 7%
 // faster (the gathered batch, dropout, bias and activation passes split too).
 constexpr Index kMinParallelElements = 1 << 15;

@@ -82,7 +82,7 @@ def test_fit_from_second_thread_rejected():
 
 
 def test_fit_rejected_while_forward_runs_in_another_thread():
-    # About 190 GFLOP: a forward of well over 50 ms on any machine.
+    # About 190 GFLOP: well over 50 ms below 3 TFLOP/s (2 cores: about 0.4 s).
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20000, 256)).astype(np.float32)
     net = fastmlp.MLP([256, 2048, 2048, 10], seed=0)

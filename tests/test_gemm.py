@@ -64,9 +64,9 @@ def test_matmul_same_bits_for_any_thread_count(
     rng = np.random.default_rng(0)
     A = rng.normal(size=(k, m) if transpose_a else (m, k)).astype(dtype)
     B = rng.normal(size=(n, k) if transpose_b else (k, n)).astype(dtype)
-    one = _core.matmul(A, B, transpose_a, transpose_b, 1)
-    many = _core.matmul(A, B, transpose_a, transpose_b, n_threads)
-    np.testing.assert_array_equal(one, many)
+    one_thread = _core.matmul(A, B, transpose_a, transpose_b, 1)
+    threaded = _core.matmul(A, B, transpose_a, transpose_b, n_threads)
+    np.testing.assert_array_equal(one_thread, threaded)
 
 
 def test_matmul_rejects_mismatched_shapes():

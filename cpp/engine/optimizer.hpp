@@ -112,31 +112,31 @@ struct PenaltyLanes {
     std::fill(absolutes, absolutes + kPenaltyLanes, T(0));
   }
 
-  // Adds the values of w[0, count) to the sums that are wanted: sum(w^2) with
-  // squares, sum(|w|) with absolutes. Skipping one halves the cost.
-  template <bool squares_wanted, bool absolutes_wanted>
+  // Adds w[0, count) to sum(w^2) when with_squares and to sum(|w|) when
+  // with_absolutes.
+  template <bool with_squares, bool with_absolutes>
   void add(const T* w, Index count) {
     Index e = 0;
     // Whole blocks in a loop of fixed width, which keeps the lanes in registers.
     for (; e + kPenaltyLanes <= count; e += kPenaltyLanes) {
 #pragma omp simd
       for (Index j = 0; j < kPenaltyLanes; ++j) {
-        if constexpr (squares_wanted) squares[j] += w[e + j] * w[e + j];
-        if constexpr (absolutes_wanted) absolutes[j] += std::abs(w[e + j]);
+        if constexpr (with_squares) squares[j] += w[e + j] * w[e + j];
+        if constexpr (with_absolutes) absolutes[j] += std::abs(w[e + j]);
       }
     }
     for (Index j = 0; e + j < count; ++j) {
-      if constexpr (squares_wanted) squares[j] += w[e + j] * w[e + j];
-      if constexpr (absolutes_wanted) absolutes[j] += std::abs(w[e + j]);
+      if constexpr (with_squares) squares[j] += w[e + j] * w[e + j];
+      if constexpr (with_absolutes) absolutes[j] += std::abs(w[e + j]);
     }
   }
 
-  void add(const T* w, Index count, bool squares_wanted, bool absolutes_wanted) {
-    if (squares_wanted && absolutes_wanted) {
+  void add(const T* w, Index count, bool with_squares, bool with_absolutes) {
+    if (with_squares && with_absolutes) {
       add<true, true>(w, count);
-    } else if (squares_wanted) {
+    } else if (with_squares) {
       add<true, false>(w, count);
-    } else if (absolutes_wanted) {
+    } else if (with_absolutes) {
       add<false, true>(w, count);
     }
   }

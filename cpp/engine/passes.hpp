@@ -78,7 +78,7 @@ void reserve(const Model<T>& model, Workspace<T>& ws, Index rows, bool training 
 // mean loss. Without targets it returns 0. Y_hat lands in ws.Y_hat. With sample
 // weights s (n) whose sum weight_sum is above 0, row i of dZ is
 // s_i (Y_hat - Y) / weight_sum and the loss is the s-weighted mean.
-// With first_product_ready, ws.Z[0] already holds X W_0^T (see update_outer).
+// With first_product_ready, ws.Z[0] already contains X W_0^T (see update_outer).
 template <typename T>
 double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
                const std::vector<const T*>& D, Index n, int n_threads,

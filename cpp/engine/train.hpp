@@ -107,7 +107,7 @@ State<T> bias_state(Layer<T>& layer) {
 template <typename T>
 struct LookAhead {
   const T* next_input = nullptr;  // the next batch's row; null: compute nothing
-  std::uint64_t ready_for = ~std::uint64_t(0);  // batch whose product ws.Z[0] holds
+  std::uint64_t ready_for = ~std::uint64_t(0);  // batch whose product is in ws.Z[0]
 };
 
 // One update step on the batch whose rows are X (rows, n_in) and Y (rows,

@@ -643,7 +643,7 @@ def as_sample_weight(sample_weight, n_samples, dtype):
             f"{name} must be a 1-D array with one weight per sample, shape "
             f"({n_samples},), got shape {weights.shape}"
         )
-    given = weights
+    requested = weights
     weights = as_finite_array(weights, dtype, name, data=False)
     negative = np.flatnonzero(weights < 0)
     if negative.size:
@@ -652,12 +652,12 @@ def as_sample_weight(sample_weight, n_samples, dtype):
             f"{name} must be >= 0, got {weights[first]!s} at index {first}"
         )
     if not weights.any():
-        if given.any():
+        if requested.any():
             # Positive weights too small for the dtype round to 0 in the cast.
             raise ValueError(
                 f"{name} must contain at least one positive weight, got weights "
                 f"that are all 0 in {np.dtype(dtype).name} (largest "
-                f"{given.max()!s}); scale them up"
+                f"{requested.max()!s}); scale them up"
             )
         raise ValueError(
             f"{name} must contain at least one positive weight, got all zeros"
