@@ -49,12 +49,23 @@ struct Layer {
 };
 
 // A copy of every parameter and all optimizer state, to restore a model after a
-// failed epoch.
+// failed epoch: each layer's buffers end to end, in for_each_buffer order.
+// Pruning masks are not copied, because fit changes them only between epochs.
 template <typename T>
 struct ParameterSnapshot {
-  std::vector<Layer<T>> layers;
+  Buffer<T> values;
   std::uint64_t adam_step = 0;
 };
+
+// Calls visit(buffer) on the parameters and optimizer state of layer.
+template <typename LayerT, typename Visit>
+void for_each_buffer(LayerT& layer, const Visit& visit) {
+  for (auto* buffer : {&layer.W, &layer.b, &layer.vW, &layer.vb, &layer.adam_mW,
+                       &layer.adam_mb, &layer.adam_vW, &layer.adam_vb, &layer.rmsprop_sW,
+                       &layer.rmsprop_sb}) {
+    visit(*buffer);
+  }
+}
 
 template <typename T>
 class Model {
@@ -98,13 +109,30 @@ class Model {
 
   // Copies the parameters and optimizer state into snapshot, reusing its buffers.
   void save(ParameterSnapshot<T>& snapshot) const {
-    snapshot.layers = layers_;
+    std::size_t size = 0;
+    for (const Layer<T>& layer : layers_) {
+      for_each_buffer(layer, [&](const Buffer<T>& buffer) { size += buffer.size(); });
+    }
+    snapshot.values.resize(size);
+    T* out = snapshot.values.data();
+    for (const Layer<T>& layer : layers_) {
+      for_each_buffer(layer, [&](const Buffer<T>& buffer) {
+        out = std::copy(buffer.begin(), buffer.end(), out);
+      });
+    }
     snapshot.adam_step = adam_step_;
   }
 
-  // Puts back the parameters and optimizer state of a snapshot taken from this model.
+  // Puts back the parameters and optimizer state of a snapshot of this model.
+  // The buffers must have the sizes they had when the snapshot was taken.
   void restore(const ParameterSnapshot<T>& snapshot) {
-    layers_ = snapshot.layers;
+    const T* in = snapshot.values.data();
+    for (Layer<T>& layer : layers_) {
+      for_each_buffer(layer, [&](Buffer<T>& buffer) {
+        std::copy(in, in + buffer.size(), buffer.begin());
+        in += buffer.size();
+      });
+    }
     adam_step_ = snapshot.adam_step;
   }
 
