@@ -323,17 +323,20 @@ def markdown_table(columns, rows):
 
 @dataclass
 class Section:
-    """A titled part of the report: notes, then a table."""
+    """A titled part of the report: notes, then a table, then a closing text."""
 
     title: str
     notes: list
     table: str
+    footer: str = ""
 
     def markdown(self):
         parts = [f"## {self.title}", ""]
         if self.notes:
             parts += [f"- {note}" for note in self.notes] + [""]
         parts.append(self.table)
+        if self.footer:
+            parts += ["", self.footer]
         return "\n".join(parts) + "\n"
 
 
@@ -344,8 +347,8 @@ class Report:
         self.sections = []
         self.echo = echo
 
-    def add(self, title, table, notes=()):
-        section = Section(title, list(notes), table)
+    def add(self, title, table, notes=(), footer=""):
+        section = Section(title, list(notes), table, footer)
         self.sections.append(section)
         if self.echo:
             print(section.markdown(), flush=True)

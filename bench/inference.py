@@ -174,7 +174,10 @@ def latency_rows(results):
 
 
 def run_inference(report, peaks, quick):
-    """Time inference throughput and latency and add both tables to report."""
+    """Time inference throughput and latency and add both tables to report.
+
+    Returns (throughput, latency), each {threads: (measurements, differences)}.
+    """
     repeats, target = (5, 0.05) if quick else (7, 0.3)
     models = make_models()
     skipped = [] if "torch" in models else ["PyTorch skipped: torch is not installed."]
@@ -204,6 +207,7 @@ def run_inference(report, peaks, quick):
             *common,
         ],
     )
+    return throughput, latency
 
 
 def main():

@@ -28,6 +28,7 @@ from harness import (
     standard_arguments,
 )
 from inference import run_inference
+from targets import add_targets_section
 from train import LABELS, THREAD_COUNTS, run_float64, run_training
 from xor import run_xor
 
@@ -144,13 +145,13 @@ def main():
     with stopwatch("training"):
         cases = run_training(report, peaks["peaks"], quick)
     with stopwatch("inference"):
-        run_inference(report, peaks["peaks"], quick)
+        inference = run_inference(report, peaks["peaks"], quick)
     with stopwatch("GEMM"):
         run_gemm(report, peaks["peaks"], quick)
     with stopwatch("XOR"):
-        run_xor(report, quick)
+        xor = run_xor(report, quick)
     with stopwatch("float64 training"):
-        run_float64(report, peaks["peaks"], quick)
+        float64_cases = run_float64(report, peaks["peaks"], quick)
 
     seconds = time.perf_counter() - start
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -173,6 +174,7 @@ def main():
             ),
         ],
     )
+    add_targets_section(report, cases, float64_cases, inference, xor, peaks["peaks"])
     if args.full:
         write_record(header, report, cases, seconds)
         print(f"wrote {RECORD} and {PLOT}")
