@@ -10,7 +10,6 @@ The process restarts itself once without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 given. Speed is never asserted: the output is a record, not a test.
 """
 
-import argparse
 import contextlib
 import datetime
 import os
@@ -24,8 +23,7 @@ from harness import (
     Report,
     format_number,
     machine_header,
-    restart_without_openblas_overrides,
-    standard_arguments,
+    parse_arguments,
 )
 from inference import run_inference
 from targets import add_targets_section
@@ -129,10 +127,7 @@ def write_record(header, report, cases, seconds):
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
+    args = parse_arguments(__doc__)
     quick = not args.full
     start = time.perf_counter()
     header = machine_header()
