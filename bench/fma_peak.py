@@ -7,7 +7,6 @@ ceiling every other benchmark's GFLOP/s is compared with.
 Run ``python bench/fma_peak.py`` for the table alone.
 """
 
-import argparse
 import shutil
 import subprocess
 import tempfile
@@ -16,10 +15,8 @@ from pathlib import Path
 from harness import (
     Report,
     format_number,
-    machine_header,
     markdown_table,
-    restart_without_openblas_overrides,
-    standard_arguments,
+    start_benchmark,
 )
 
 SOURCE = Path(__file__).with_name("fma_peak.c")
@@ -102,11 +99,7 @@ def add_to_report(report, result):
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
-    print("\n".join(machine_header()) + "\n")
+    args = start_benchmark(__doc__)
     add_to_report(Report(), measure_peaks(runs=15 if args.full else 9))
 
 

@@ -8,18 +8,14 @@ and 1024, and square matrices of 1024 and 2048.
 Run ``python bench/gemm.py [--quick|--full]`` for this table alone.
 """
 
-import argparse
-
 import numpy as np
 from harness import (
     Report,
     format_number,
     format_range,
-    machine_header,
     markdown_table,
-    restart_without_openblas_overrides,
     seeded_rng,
-    standard_arguments,
+    start_benchmark,
     thread_limits,
     time_interleaved,
 )
@@ -184,11 +180,7 @@ def run_gemm(report, peaks, quick):
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
-    print("\n".join(machine_header()) + "\n")
+    args = start_benchmark(__doc__)
     from fma_peak import measure_peaks
 
     run_gemm(Report(), measure_peaks()["peaks"], not args.full)

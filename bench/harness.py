@@ -8,6 +8,7 @@ the median with the range. Absolute figures on a shared machine are noisy, so
 the ratios from one run are the figures to compare.
 """
 
+import argparse
 import contextlib
 import gc
 import io
@@ -23,6 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import fastmlp
+from fastmlp import reference
 
 # OpenBLAS reads these when it is loaded. Older OpenBLAS builds need them on some
 # processors, but they pin a current NumPy to slower kernels, so the benchmarks
@@ -323,17 +325,20 @@ def markdown_table(columns, rows):
 
 @dataclass
 class Section:
-    """A titled part of the report: notes, then a table."""
+    """A titled part of the report: notes, then a table, then a closing text."""
 
     title: str
     notes: list
     table: str
+    footer: str = ""
 
     def markdown(self):
         parts = [f"## {self.title}", ""]
         if self.notes:
             parts += [f"- {note}" for note in self.notes] + [""]
         parts.append(self.table)
+        if self.footer:
+            parts += ["", self.footer]
         return "\n".join(parts) + "\n"
 
 
@@ -344,8 +349,8 @@ class Report:
         self.sections = []
         self.echo = echo
 
-    def add(self, title, table, notes=()):
-        section = Section(title, list(notes), table)
+    def add(self, title, table, notes=(), footer=""):
+        section = Section(title, list(notes), table, footer)
         self.sections.append(section)
         if self.echo:
             print(section.markdown(), flush=True)
@@ -375,6 +380,50 @@ def standard_arguments(parser):
         help="keep OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (default: removed)",
     )
     return parser
+
+
+def parse_arguments(description, add_arguments=None):
+    """Parse the command line of a benchmark script and drop the OpenBLAS overrides.
+
+    The parser takes the standard switches and those that add_arguments(parser)
+    adds. Unless --keep-openblas-env is given, the process then restarts
+    without the overrides (see restart_without_openblas_overrides).
+    """
+    parser = standard_arguments(argparse.ArgumentParser(description=description))
+    if add_arguments is not None:
+        add_arguments(parser)
+    args = parser.parse_args()
+    if not args.keep_openblas_env:
+        restart_without_openblas_overrides()
+    return args
+
+
+def start_benchmark(description, add_arguments=None):
+    """Parse the command line as parse_arguments does and print the machine header.
+
+    Returns the parsed arguments.
+    """
+    args = parse_arguments(description, add_arguments)
+    print("\n".join(machine_header()) + "\n", flush=True)
+    return args
+
+
+def float64_reference(net):
+    """Return a float64 fastmlp.reference.MLP with the layers and parameters of net.
+
+    The reference computes from net's values as they are (float32-rounded for a
+    float32 net), so differences from it show the error of net's arithmetic.
+    """
+    ref = reference.MLP(
+        net.sizes,
+        activation=net.activation,
+        output=net.output,
+        dtype="float64",
+        seed=0,
+    )
+    ref.weights = [W.astype(np.float64) for W in net.weights]
+    ref.biases = [b.astype(np.float64) for b in net.biases]
+    return ref
 
 
 def seeded_rng(seed=0):

@@ -6,18 +6,16 @@ and fastmlp.reference.MLP.forward, all in float32 with the same weights.
 Run ``python bench/inference.py [--quick|--full]`` for these tables alone.
 """
 
-import argparse
 import importlib.util
 
 import numpy as np
 from harness import (
     Report,
+    float64_reference,
     format_number,
     format_range,
-    machine_header,
     markdown_table,
-    restart_without_openblas_overrides,
-    standard_arguments,
+    start_benchmark,
     thread_limits,
     time_interleaved,
 )
@@ -95,9 +93,7 @@ def predictor(name, model, threads):
 
 def max_differences(net, predictors, X):
     """Return each contender's max abs difference from a float64 reference of net."""
-    ref = reference.MLP(SIZES, dtype="float64", seed=0)
-    ref.weights = [W.astype(np.float64) for W in net.weights]
-    ref.biases = [b.astype(np.float64) for b in net.biases]
+    ref = float64_reference(net)
     want = ref.forward(X.astype(np.float64))
     return {name: float(np.max(np.abs(p(X) - want))) for name, p in predictors.items()}
 
@@ -174,7 +170,10 @@ def latency_rows(results):
 
 
 def run_inference(report, peaks, quick):
-    """Time inference throughput and latency and add both tables to report."""
+    """Time inference throughput and latency and add both tables to report.
+
+    Returns (throughput, latency), each {threads: (measurements, differences)}.
+    """
     repeats, target = (5, 0.05) if quick else (7, 0.3)
     models = make_models()
     skipped = [] if "torch" in models else ["PyTorch skipped: torch is not installed."]
@@ -204,14 +203,11 @@ def run_inference(report, peaks, quick):
             *common,
         ],
     )
+    return throughput, latency
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
-    print("\n".join(machine_header()) + "\n")
+    args = start_benchmark(__doc__)
     from fma_peak import measure_peaks
 
     run_inference(Report(), measure_peaks()["peaks"], not args.full)

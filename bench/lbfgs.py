@@ -13,7 +13,6 @@ threadpoolctl sets the thread count of every pool (OpenMP and BLAS) for both.
 Speed is never asserted: the output is a record, not a test.
 """
 
-import argparse
 import time
 import warnings
 from dataclasses import dataclass
@@ -25,10 +24,8 @@ from harness import (
     Report,
     format_number,
     format_range,
-    machine_header,
     markdown_table,
-    restart_without_openblas_overrides,
-    standard_arguments,
+    start_benchmark,
     thread_limits,
     time_call,
 )
@@ -283,11 +280,7 @@ def run_lbfgs(report, quick):
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
-    print("\n".join(machine_header()) + "\n")
+    args = start_benchmark(__doc__)
     run_lbfgs(Report(), not args.full)
 
 

@@ -10,7 +10,6 @@ The process restarts itself once without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 given. Speed is never asserted: the output is a record, not a test.
 """
 
-import argparse
 import contextlib
 import datetime
 import os
@@ -24,10 +23,10 @@ from harness import (
     Report,
     format_number,
     machine_header,
-    restart_without_openblas_overrides,
-    standard_arguments,
+    parse_arguments,
 )
 from inference import run_inference
+from targets import add_targets_section
 from train import LABELS, THREAD_COUNTS, run_float64, run_training
 from xor import run_xor
 
@@ -128,10 +127,7 @@ def write_record(header, report, cases, seconds):
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
+    args = parse_arguments(__doc__)
     quick = not args.full
     start = time.perf_counter()
     header = machine_header()
@@ -144,13 +140,13 @@ def main():
     with stopwatch("training"):
         cases = run_training(report, peaks["peaks"], quick)
     with stopwatch("inference"):
-        run_inference(report, peaks["peaks"], quick)
+        inference = run_inference(report, peaks["peaks"], quick)
     with stopwatch("GEMM"):
         run_gemm(report, peaks["peaks"], quick)
     with stopwatch("XOR"):
-        run_xor(report, quick)
+        xor = run_xor(report, quick)
     with stopwatch("float64 training"):
-        run_float64(report, peaks["peaks"], quick)
+        float64_cases = run_float64(report, peaks["peaks"], quick)
 
     seconds = time.perf_counter() - start
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -173,6 +169,7 @@ def main():
             ),
         ],
     )
+    add_targets_section(report, cases, float64_cases, inference, xor, peaks["peaks"])
     if args.full:
         write_record(header, report, cases, seconds)
         print(f"wrote {RECORD} and {PLOT}")

@@ -9,25 +9,21 @@ densities in cpp/engine/sparse.hpp come from such tables.
 Run ``python bench/sparse.py [--quick|--full] [--threads N]``.
 """
 
-import argparse
-
 import numpy as np
 from harness import (
     Report,
+    float64_reference,
     format_number,
     format_range,
-    machine_header,
     markdown_table,
-    restart_without_openblas_overrides,
     seeded_rng,
-    standard_arguments,
+    start_benchmark,
     thread_limits,
     time_interleaved,
 )
 from train import SIZES
 
 import fastmlp
-from fastmlp import reference
 
 BATCH_SIZES = (1, 10_000)
 QUICK_DENSITIES = (0.5, 0.2, 0.1, 0.05, 0.02)
@@ -64,9 +60,7 @@ def pruned_network(density, seed=0):
 
 def max_differences(net, X):
     """Return {path: max abs difference from a float64 reference} for both paths."""
-    ref = reference.MLP(SIZES, dtype="float64", seed=0)
-    ref.weights = [W.astype(np.float64) for W in net.weights]
-    ref.biases = [b.astype(np.float64) for b in net.biases]
+    ref = float64_reference(net)
     want = ref.forward(X.astype(np.float64))
     return {
         path: float(np.max(np.abs(net._core.forward_with_path(X, path, 0) - want)))
@@ -148,18 +142,17 @@ def run_sparse(report, quick, threads):
     )
 
 
-def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
+def add_threads_argument(parser):
     parser.add_argument(
         "--threads",
         type=int,
         default=fastmlp.config()["threads"],
         help="OpenMP threads (default: OpenMP's current maximum)",
     )
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
-    print("\n".join(machine_header()) + "\n")
+
+
+def main():
+    args = start_benchmark(__doc__, add_threads_argument)
     run_sparse(Report(), not args.full, args.threads)
 
 

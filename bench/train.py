@@ -8,7 +8,6 @@ doing nothing but the matrix products of the same training step.
 Run ``python bench/train.py [--quick|--full]`` for these tables alone.
 """
 
-import argparse
 import importlib.util
 from dataclasses import dataclass
 
@@ -16,13 +15,12 @@ import numpy as np
 from harness import (
     Report,
     describe_thread_pools,
+    float64_reference,
     format_number,
     format_range,
-    machine_header,
     markdown_table,
-    restart_without_openblas_overrides,
     seeded_rng,
-    standard_arguments,
+    start_benchmark,
     thread_limits,
     time_interleaved,
 )
@@ -131,9 +129,8 @@ def make_dataset(n_samples, dtype=np.float32, seed=0):
 # Contenders: each returns run(units) -> samples trained --------------------------
 
 
-def fastmlp_trainer(data, batch_size, threads):
-    """Return a run() training fastmlp.MLP with n_threads=threads."""
-    net = fastmlp.MLP(SIZES, dtype=data.X.dtype, seed=0, n_threads=threads)
+def fit_runner(net, data, batch_size):
+    """Return a run() training net by its fit method, which both MLP classes share."""
 
     def run(units):
         rows, epochs = data.take(units, batch_size)
@@ -149,26 +146,18 @@ def fastmlp_trainer(data, batch_size, threads):
         return rows * epochs
 
     return run
+
+
+def fastmlp_trainer(data, batch_size, threads):
+    """Return a run() training fastmlp.MLP with n_threads=threads."""
+    net = fastmlp.MLP(SIZES, dtype=data.X.dtype, seed=0, n_threads=threads)
+    return fit_runner(net, data, batch_size)
 
 
 def reference_trainer(data, batch_size, threads):
     """Return a run() training fastmlp.reference.MLP (threads set by the caller)."""
     net = reference.MLP(SIZES, dtype=data.X.dtype, seed=0)
-
-    def run(units):
-        rows, epochs = data.take(units, batch_size)
-        net.fit(
-            data.X[:rows],
-            data.Y[:rows],
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=LEARNING_RATE,
-            l2=L2,
-            dropout=DROPOUT,
-        )
-        return rows * epochs
-
-    return run
+    return fit_runner(net, data, batch_size)
 
 
 def torch_model(dtype):
@@ -318,9 +307,7 @@ def check_against_reference(data, batch_size, threads):
     net = fastmlp.MLP(SIZES, dtype=data.X.dtype, seed=0, n_threads=threads)
     rng = seeded_rng(2)
     net.biases = [rng.uniform(-0.1, 0.1, n) for n in SIZES[1:]]
-    ref = reference.MLP(SIZES, dtype="float64", seed=0)
-    ref.weights = [W.astype(np.float64) for W in net.weights]
-    ref.biases = [b.astype(np.float64) for b in net.biases]
+    ref = float64_reference(net)
     X, Y = data.X[:batch_size], data.Y[:batch_size]
 
     forward_diff = np.max(np.abs(net.forward(X) - ref.forward(X.astype(np.float64))))
@@ -695,11 +682,7 @@ def run_float64(report, peaks, quick, contenders=("fastmlp", "reference", "torch
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
-    print("\n".join(machine_header()) + "\n")
+    args = start_benchmark(__doc__)
     from fma_peak import add_to_report, measure_peaks
 
     report = Report()

@@ -8,18 +8,16 @@ and logistic output with binary cross-entropy, learning rate 0.5.
 Run ``python bench/xor.py [--quick|--full]`` for this table alone.
 """
 
-import argparse
 import importlib.util
 
 import numpy as np
 from harness import (
     Report,
+    float64_reference,
     format_number,
     format_range,
-    machine_header,
     markdown_table,
-    restart_without_openblas_overrides,
-    standard_arguments,
+    start_benchmark,
     thread_limits,
     time_interleaved,
 )
@@ -49,30 +47,29 @@ def _epochs(units):
     return max(1, -(-units // len(X)))
 
 
+def fit_stepper(net):
+    """Return run(units) taking at least `units` SGD steps by net.fit."""
+
+    def run(units):
+        epochs = _epochs(units)
+        net.fit(X, Y, epochs=epochs, batch_size=1, learning_rate=LEARNING_RATE)
+        return epochs * len(X)
+
+    return run
+
+
 def fastmlp_stepper(threads):
     """Return run(units) taking at least `units` SGD steps with fastmlp."""
     net = fastmlp.MLP(
         SIZES, activation="logistic", output="logistic", seed=0, n_threads=threads
     )
-
-    def run(units):
-        epochs = _epochs(units)
-        net.fit(X, Y, epochs=epochs, batch_size=1, learning_rate=LEARNING_RATE)
-        return epochs * len(X)
-
-    return run
+    return fit_stepper(net)
 
 
 def reference_stepper(threads):
     """Return run(units) taking at least `units` SGD steps with the reference."""
     net = reference.MLP(SIZES, activation="logistic", output="logistic", seed=0)
-
-    def run(units):
-        epochs = _epochs(units)
-        net.fit(X, Y, epochs=epochs, batch_size=1, learning_rate=LEARNING_RATE)
-        return epochs * len(X)
-
-    return run
+    return fit_stepper(net)
 
 
 def torch_stepper(threads):
@@ -104,11 +101,7 @@ def check_gradients(threads):
     net = fastmlp.MLP(
         SIZES, activation="logistic", output="logistic", seed=0, n_threads=threads
     )
-    ref = reference.MLP(
-        SIZES, activation="logistic", output="logistic", dtype="float64"
-    )
-    ref.weights = [W.astype(np.float64) for W in net.weights]
-    ref.biases = [b.astype(np.float64) for b in net.biases]
+    ref = float64_reference(net)
     loss, dW, db = net.gradients(X, Y)
     ref_loss, ref_dW, ref_db = ref.gradients(X.astype(np.float64), Y.astype(np.float64))
     diffs = [np.max(np.abs(a - b)) for a, b in zip(dW + db, ref_dW + ref_db)]
@@ -186,11 +179,7 @@ def run_xor(report, quick):
 
 
 def main():
-    parser = standard_arguments(argparse.ArgumentParser(description=__doc__))
-    args = parser.parse_args()
-    if not args.keep_openblas_env:
-        restart_without_openblas_overrides()
-    print("\n".join(machine_header()) + "\n")
+    args = start_benchmark(__doc__)
     run_xor(Report(), not args.full)
 
 
