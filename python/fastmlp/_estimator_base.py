@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     check_X_y,
+    column_or_1d,
     validate_data,
 )
 
@@ -359,9 +360,11 @@ class BaseMLP(BaseEstimator):
         if continuing:
             # Check the feature count (and names) against the fitted model.
             validate_data(self, X, reset=False, skip_check_array=True)
-        Y, targets = self._prepare_targets(y, continuing, classes)
         if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
+            # A column vector is one target: flatten it, with scikit-learn's
+            # DataConversionWarning.
+            y = column_or_1d(y, warn=True)
+        Y, targets = self._prepare_targets(y, continuing, classes)
         return X_checked, y, Y, targets
 
     # Stochastic solvers ---------------------------------------------------------
