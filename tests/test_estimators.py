@@ -1,6 +1,7 @@
 """Behaviour of MLPClassifier and MLPRegressor, checked against scikit-learn."""
 
 import functools
+import inspect
 import pickle
 import warnings
 
@@ -277,6 +278,16 @@ def test_estimator_float32_input_stays_float32():
     assert all(coef.dtype == np.float64 for coef in clf64.coefs_)
     assert all(coef.dtype == np.float64 for coef in clf_int.coefs_)
     assert np.mean(clf32.predict(X) == y) > 0.9
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+def test_estimator_docstring_lists_every_parameter(estimator):
+    # Shared sections are filled into the docstring, so help() shows them all.
+    doc = estimator.__doc__
+
+    assert "$" not in doc
+    for name in inspect.signature(estimator).parameters:
+        assert f"\n    {name} : " in doc, name
 
 
 def test_estimator_fitted_attributes():

@@ -2,6 +2,7 @@
 estimators' prune and the pruning example.
 """
 
+import inspect
 import math
 import pickle
 import re
@@ -621,6 +622,19 @@ def test_classifier_prune_accepts_validation_without_a_class():
     )
     with pytest.raises(ValueError, match="not among the classes"):
         clf.prune(X_val, np.where(y_val == 9, 10, y_val))
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier, MLPRegressor])
+def test_estimator_prune_signature_matches_mlp(estimator):
+    # The estimators' prune repeats MLP.prune's defaults, naming targets y.
+    fast = inspect.signature(MLP.prune).parameters
+    wrapper = inspect.signature(estimator.prune).parameters
+    renamed = {"y_val": "Y_val", "y_train": "Y_train"}
+
+    assert [renamed.get(name, name) for name in wrapper] == list(fast)
+    for name, parameter in wrapper.items():
+        assert parameter.default == fast[renamed.get(name, name)].default, name
+        assert parameter.kind == fast[renamed.get(name, name)].kind, name
 
 
 def test_estimator_prune_rejects_wrong_feature_count():

@@ -1,10 +1,12 @@
 """Small checks of the NumPy reference against values worked out by hand."""
 
+import inspect
 import math
 
 import numpy as np
 import pytest
 
+import fastmlp
 from fastmlp import reference
 from fastmlp.reference import MLP
 
@@ -341,6 +343,27 @@ def test_constructor_canonical_attributes():
     assert net.seed == 7
     assert net.n_threads is None
     assert net.epoch == 0
+
+
+# Parameters that only the reference takes: fit's sample orders and dropout
+# masks, which replace the reference's own draws.
+REFERENCE_ONLY_PARAMETERS = {"fit": ("orders", "masks")}
+
+
+@pytest.mark.parametrize(
+    "method", ["__init__", "forward", "gradients", "hessian_diagonal", "fit", "save"]
+)
+def test_signatures_match_fastmlp(method):
+    # Both models spell out the same signatures, so these must not drift apart.
+    fast = inspect.signature(getattr(fastmlp.MLP, method)).parameters
+    oracle = inspect.signature(getattr(MLP, method)).parameters
+    reference_only = REFERENCE_ONLY_PARAMETERS.get(method, ())
+    shared = [name for name in oracle if name not in reference_only]
+
+    assert shared == list(fast)
+    for name, parameter in fast.items():
+        assert oracle[name].default == parameter.default, name
+        assert oracle[name].kind == parameter.kind, name
 
 
 def test_initial_weights_within_bounds():

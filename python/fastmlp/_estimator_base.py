@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     check_X_y,
+    column_or_1d,
     validate_data,
 )
 
@@ -127,7 +128,7 @@ class StochasticOptimizer:
     epsilon: float
 
     def fit_options(self):
-        """Return the optimizer arguments of MLP._fit."""
+        """Return the optimizer arguments of MLP.fit, for MLP._fit_arguments."""
         learning_rate = self.schedule
         if self.schedule.kind == "constant":
             learning_rate = self.schedule.rate
@@ -359,9 +360,11 @@ class BaseMLP(BaseEstimator):
         if continuing:
             # Check the feature count (and names) against the fitted model.
             validate_data(self, X, reset=False, skip_check_array=True)
-        Y, targets = self._prepare_targets(y, continuing, classes)
         if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
+            # A column vector is one target: flatten it, with scikit-learn's
+            # DataConversionWarning.
+            y = column_or_1d(y, warn=True)
+        Y, targets = self._prepare_targets(y, continuing, classes)
         return X_checked, y, Y, targets
 
     # Stochastic solvers ---------------------------------------------------------
@@ -597,20 +600,20 @@ class BaseMLP(BaseEstimator):
     ):
         """Train net in one MLP._fit call; return True if Ctrl-C interrupted it."""
         try:
-            net._fit(
+            X, Y, sample_weight, options = net._fit_arguments(
                 X,
                 Y,
+                sample_weight,
                 epochs=epochs,
                 batch_size=batch_size,
                 l1=self.l1,
                 l2=self.alpha,
                 dropout=self.dropout,
                 shuffle=self.shuffle,
-                epoch_end=monitor,
                 penalty_scaling="batch",
-                sample_weight=sample_weight,
                 **optimizer.fit_options(),
             )
+            net._fit(X, Y, sample_weight, options, monitor)
         except KeyboardInterrupt:
             return True
         except RuntimeError as error:
@@ -645,18 +648,21 @@ class BaseMLP(BaseEstimator):
         result = warning = None
         with report:
             try:
-                result = net._fit_lbfgs(
+                report_loss = self._report_loss(net, X.shape[0], X.shape[0])
+                X, Y, sample_weight, options = net._fit_arguments(
                     X,
                     Y,
-                    max_iter=self.max_iter,
+                    sample_weight,
+                    optimizer="lbfgs",
+                    epochs=self.max_iter,
                     l1=self.l1,
                     l2=self.alpha,
                     penalty_scaling="batch",
-                    sample_weight=sample_weight,
-                    callback=after_iteration,
                     tol=self.tol,
                     max_fun=self.max_fun,
-                    report_loss=self._report_loss(net, X.shape[0], X.shape[0]),
+                )
+                result = net._fit_lbfgs(
+                    X, Y, sample_weight, options, after_iteration, report_loss
                 )
             except KeyboardInterrupt:
                 # fit_lbfgs has put back the parameters of the last iteration.

@@ -1,5 +1,6 @@
 """fastmlp.MLP: the low-level network, backed by the compiled core."""
 
+import inspect
 import os
 import zipfile
 import zlib
@@ -576,36 +577,14 @@ class MLP:
             thread is running fit on the same model.
         """
         check_callback(callback)
-        # tol and max_fun act only with "lbfgs" but are checked for every optimizer.
+        # tol and max_fun act only with "lbfgs" but are checked for every
+        # optimizer, and before X and Y.
         check_float(tol, "tol", 0.0)
         check_int(max_fun, "max_fun", 1)
-        if isinstance(optimizer, str) and optimizer == "lbfgs":
-            return self._fit_lbfgs(
-                X,
-                Y,
-                max_iter=epochs,
-                l1=l1,
-                l2=l2,
-                penalty_scaling=penalty_scaling,
-                sample_weight=sample_weight,
-                callback=callback,
-                tol=tol,
-                max_fun=max_fun,
-                learning_rate=learning_rate,
-                dropout=dropout,
-                momentum=momentum,
-                nesterov=nesterov,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                beta_1=beta_1,
-                beta_2=beta_2,
-                rho=rho,
-                epsilon=epsilon,
-            ).history
-        epoch_end = None if callback is None else (lambda e, loss, _: callback(e, loss))
-        history, _ = self._fit(
+        X, Y, weights, options = self._fit_arguments(
             X,
             Y,
+            sample_weight,
             epochs=epochs,
             batch_size=batch_size,
             learning_rate=learning_rate,
@@ -615,65 +594,40 @@ class MLP:
             l2=l2,
             dropout=dropout,
             shuffle=shuffle,
-            epoch_end=epoch_end,
             penalty_scaling=penalty_scaling,
             optimizer=optimizer,
             beta_1=beta_1,
             beta_2=beta_2,
             rho=rho,
             epsilon=epsilon,
-            sample_weight=sample_weight,
+            tol=tol,
+            max_fun=max_fun,
         )
+        if options["optimizer"] == "lbfgs":
+            return self._fit_lbfgs(X, Y, weights, options, callback).history
+        epoch_end = None if callback is None else (lambda e, loss, _: callback(e, loss))
+        history, _ = self._fit(X, Y, weights, options, epoch_end)
         return history
 
-    def _fit(
-        self,
-        X,
-        Y,
-        *,
-        epochs,
-        batch_size,
-        learning_rate,
-        momentum,
-        nesterov,
-        l1,
-        l2,
-        dropout,
-        shuffle,
-        epoch_end,
-        penalty_scaling,
-        optimizer="sgd",
-        beta_1=0.9,
-        beta_2=0.999,
-        rho=0.99,
-        epsilon=1e-8,
-        sample_weight=None,
-    ):
-        """Run fit; return (history, penalties): per-epoch losses and penalty parts.
+    def _fit_arguments(self, X, Y, sample_weight, **options):
+        """Return X, Y, the sample weights and fit's options, checked and converted.
 
-        ``epoch_end(epoch, loss, penalty)`` replaces fit's two-argument callback.
+        ``options`` are keyword arguments of `fit`, and those left out take
+        fit's defaults. They come back as a dict from `check_fit_options`.
         """
         X = self._input(X)
         Y = self._targets(Y, X.shape[0])
         weights = as_sample_weight(sample_weight, X.shape[0], self._dtype)
-        options = check_fit_options(
-            self.n_layers,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            nesterov=nesterov,
-            l1=l1,
-            l2=l2,
-            dropout=dropout,
-            shuffle=shuffle,
-            penalty_scaling=penalty_scaling,
-            optimizer=optimizer,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            rho=rho,
-            epsilon=epsilon,
-        )
+        options = check_fit_options(self.n_layers, **{**_FIT_DEFAULTS, **options})
+        return X, Y, weights, options
+
+    def _fit(self, X, Y, weights, options, epoch_end):
+        """Run fit with a stochastic optimizer; return (history, penalties).
+
+        X, Y, weights and options are as `_fit_arguments` returns them. The
+        result contains the per-epoch losses and their penalty parts.
+        ``epoch_end(epoch, loss, penalty)`` replaces fit's two-argument callback.
+        """
         learning_rate = options["learning_rate"]
         if callable(learning_rate):
             schedule = learning_rate
@@ -705,61 +659,15 @@ class MLP:
         )
         return history, penalties
 
-    def _fit_lbfgs(
-        self,
-        X,
-        Y,
-        *,
-        max_iter,
-        l1,
-        l2,
-        penalty_scaling,
-        sample_weight,
-        callback,
-        tol=1e-4,
-        max_fun=15000,
-        batch_size=32,
-        learning_rate=0.1,
-        momentum=0.0,
-        nesterov=False,
-        dropout=0.0,
-        shuffle=True,
-        beta_1=0.9,
-        beta_2=0.999,
-        rho=0.99,
-        epsilon=1e-8,
-        report_loss=None,
-    ):
+    def _fit_lbfgs(self, X, Y, weights, options, callback, report_loss=None):
         """Run fit with optimizer="lbfgs"; return the LbfgsResult.
 
-        The stochastic optimizers' options are checked as fit checks them, then
-        unused. ``report_loss(loss, penalty)``, if given, maps the penalised
-        loss and its penalty part to the loss that SciPy, the callback and the
-        history see. The gradient stays that of the penalised loss.
+        X, Y, weights and options are as `_fit_arguments` returns them, and the
+        stochastic optimizers' options among them are unused.
+        ``report_loss(loss, penalty)``, if given, maps the penalised loss and
+        its penalty part to the loss that SciPy, the callback and the history
+        see. The gradient stays that of the penalised loss.
         """
-        X = self._input(X)
-        Y = self._targets(Y, X.shape[0])
-        weights = as_sample_weight(sample_weight, X.shape[0], self._dtype)
-        options = check_fit_options(
-            self.n_layers,
-            epochs=max_iter,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            momentum=momentum,
-            nesterov=nesterov,
-            l1=l1,
-            l2=l2,
-            dropout=dropout,
-            shuffle=shuffle,
-            penalty_scaling=penalty_scaling,
-            optimizer="lbfgs",
-            beta_1=beta_1,
-            beta_2=beta_2,
-            rho=rho,
-            epsilon=epsilon,
-            tol=tol,
-            max_fun=max_fun,
-        )
         divisor = penalty_divisor(options["penalty_scaling"], X.shape[0], weights)
         l1, l2 = options["l1"] / divisor, options["l2"] / divisor
         start = self._core.flat_parameters()
@@ -983,3 +891,12 @@ def _read_archive(file, source):
             raise ValueError(
                 f"{source} is not a readable fastmlp model: {error}"
             ) from error
+
+
+# Defaults of the fit options that check_fit_options checks, read from the
+# signature of MLP.fit, for callers of MLP._fit_arguments that set only some.
+_FIT_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(MLP.fit).parameters.items()
+    if name in inspect.signature(check_fit_options).parameters
+}

@@ -9,15 +9,16 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import column_or_1d
 
 from ._estimator_base import BaseMLP
+from ._estimator_docs import fill_shared_sections
 
 # A logistic output above this probability predicts the positive class (binary)
 # or the presence of a label (multilabel).
 DECISION_THRESHOLD = 0.5
 
 
+@fill_shared_sections
 class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multilayer perceptron classifier trained by Adam, SGD or L-BFGS.
 
@@ -37,76 +38,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     hidden_layer_sizes : array-like of int or int, default=(100,)
         Width of each hidden layer, from the input side. An empty tuple gives
         a network without hidden layers (logistic or softmax regression).
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        Activation of the hidden layers.
-    solver : {"adam", "sgd", "lbfgs"}, default="adam"
-        Optimiser, in scikit-learn's form. "adam" and "sgd" train on
-        minibatches for ``max_iter`` epochs: Adam with ``beta_1``,
-        ``beta_2`` and ``epsilon``, SGD with ``momentum`` and the
-        ``learning_rate`` schedule. "lbfgs" runs SciPy's L-BFGS-B on the
-        whole training set, with ``max_iter``, ``max_fun`` and ``tol``;
-        it suits small data sets.
-    alpha : float, default=0.0001
-        Strength of the L2 penalty ``alpha / 2 * ||W||^2`` on the weights (not
-        the biases). As in scikit-learn, each batch divides it by its number
-        of rows (by its sum of sample weights when fit gets sample_weight).
-        For lbfgs the whole training set is the batch.
-    batch_size : int or "auto", default="auto"
-        Rows per minibatch; "auto" means ``min(200, n_samples)``. Values above
-        n_samples are clipped, with a warning. lbfgs does not use it.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Step size schedule of solver="sgd"; Adam and lbfgs ignore it, as in
-        scikit-learn. "constant" keeps ``learning_rate_init``. "invscaling"
-        sets the rate after each epoch to ``learning_rate_init / (t_ + 1) **
-        power_t``. "adaptive" keeps the rate while the training loss (the
-        validation score with early stopping) improves; after more than
-        ``n_iter_no_change`` epochs without improvement it divides the rate
-        by 5 instead of stopping, and stops only once the rate is at most
-        1e-6. ``partial_fit`` carries the rate over to the next call.
-    learning_rate_init : float, default=0.001
-        The step size of SGD and Adam, > 0 (Adam's step size before its
-        bias correction). lbfgs does not use it.
-    power_t : float, default=0.5
-        Exponent of the "invscaling" schedule.
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training data) for "sgd"
-        and "adam"; maximum number of iterations for "lbfgs".
-    shuffle : bool, default=True
-        Visit the samples in a new random order each epoch ("sgd" and
-        "adam").
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the shuffling and the dropout
-        masks. An int gives the same results on every call regardless of
-        NumPy's global state. None draws the seed from NumPy's global
-        RandomState, as scikit-learn does.
-    tol : float, default=1e-4
-        An epoch improves on the best training loss so far only if it lowers
-        it by at least tol; with early stopping, on the best validation score
-        only if it raises it by at least tol. For lbfgs, SciPy's ``gtol``:
-        training stops once no component of the projected gradient exceeds
-        tol.
-    verbose : bool, int or callable, default=False
-        A true bool or int prints scikit-learn's lines: "Iteration N, loss =
-        X" after each epoch, "Validation score: S" after it with early
-        stopping, and one line when training stops early or the "adaptive"
-        schedule lowers the rate. A callable is called as
-        ``verbose(epoch, loss, validation_score)`` after each epoch instead,
-        with ``epoch`` counting from 1 in each call to ``fit``, ``loss`` the
-        epoch's ``loss_curve_`` entry and ``validation_score`` None without
-        early stopping. Its return value is ignored, and an exception it
-        raises stops training and propagates out of ``fit``. With lbfgs the
-        line or the call comes after each iteration, with the loss of the
-        new weights. (scikit-learn 1.9.1 prints nothing for lbfgs with SciPy
-        1.15 or newer.)
-    warm_start : bool, default=False
-        When True and the model is fitted, ``fit`` continues from the fitted
-        weights instead of initialising new ones. The optimizer restarts, as
-        in scikit-learn: SGD's momentum and Adam's moments from zero, the
-        learning-rate schedule from ``learning_rate_init``.
-    momentum : float, default=0.9
-        Momentum of the SGD updates, in [0, 1). Adam and lbfgs ignore it.
-    nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with solver="sgd".
+    $parameters_before_early_stopping
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, compute the
         accuracy on it after each epoch, stop when it has not improved by at
@@ -116,67 +48,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         scikit-learn 1.9.1 does. Sample weights are split with the samples
         and weigh the accuracy. ``partial_fit`` raises ValueError when it
         is True, and lbfgs ignores it.
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping, in [0, 1)
-        and above 0 when early stopping is on. A validation set of fewer
-        than 2 samples raises ValueError.
-    beta_1 : float, default=0.9
-        Adam's decay rate of the first moment (the mean of the gradients),
-        in [0, 1).
-    beta_2 : float, default=0.999
-        Adam's decay rate of the second moment (the mean of the squared
-        gradients), in [0, 1).
-    epsilon : float, default=1e-8
-        Added by Adam to the square root of the second moment, > 0.
-    n_iter_no_change : int or inf, default=10
-        With "sgd" and "adam", training stops when more than this many
-        epochs in a row brought no improvement of at least ``tol`` in the
-        training loss, or in the validation score with early stopping.
-        ``np.inf`` never stops early.
-    max_fun : int, default=15000
-        Maximum number of loss and gradient evaluations of lbfgs. Reaching
-        it stops training with a ConvergenceWarning.
-    l1 : float, default=0.0
-        Strength of the L1 penalty ``l1 * ||W||_1`` on the weights, divided
-        by the batch size like ``alpha``. With lbfgs, note that L1 makes the
-        loss non-differentiable at 0, where the gradient uses sign(0) = 0.
-        L-BFGS assumes a smooth loss, so it may stop early on a failed line
-        search (status 2, with a ConvergenceWarning).
-    dropout : float or sequence of float, default=0.0
-        Inverted dropout during training: one drop probability in [0, 1) for
-        every hidden layer, or a sequence with one probability for the input
-        layer followed by one per hidden layer. Prediction uses every unit.
-        Only the stochastic solvers drop units; with lbfgs a nonzero value
-        raises ValueError.
-    n_threads : int or None, default=None
-        Number of OpenMP threads of the core. None follows OpenMP's default
-        (``OMP_NUM_THREADS``, threadpoolctl limits). Results do not depend on
-        it.
-    progress_bar : bool, default=False
-        Show a tqdm progress bar that advances once per epoch and shows the
-        loss (and the validation score with early stopping). True needs the
-        tqdm package (``pip install tqdm``); without it ``fit`` raises
-        ImportError before training.
+    $parameters_after_early_stopping
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels, sorted. For multilabel targets, the column indices.
-    coefs_ : list of ndarray
-        ``coefs_[i]`` of shape (n_units_in, n_units_out) holds the weights
-        from layer i to layer i + 1, in the training dtype.
-    intercepts_ : list of ndarray
-        ``intercepts_[i]`` of shape (n_units_out,) holds the biases of layer
-        i + 1.
+    $weight_attributes
     loss_ : float
         Training loss of the last epoch, or with lbfgs at the final weights:
         mean cross-entropy plus penalties.
-    best_loss_ : float or None
-        Lowest epoch loss reached, over this fit and earlier warm starts.
-        None with early stopping: see ``best_validation_score_``. Set by
-        "sgd" and "adam" only, like the next three attributes: an lbfgs fit
-        removes them, where scikit-learn 1.9.1 leaves those of an earlier
-        stochastic fit in place.
+    $best_loss_attribute
     validation_scores_ : list of float or None
         Accuracy on the validation set after each epoch (subset accuracy for
         multilabel targets), warm-start fits appended. None without early
@@ -184,22 +66,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     best_validation_score_ : float or None
         Best validation accuracy, whose weights the model keeps. None
         without early stopping.
-    loss_curve_ : list of float
-        Loss of every epoch, warm-start fits appended.
-    n_iter_ : int
-        Epochs run by the last call to ``fit`` or ``partial_fit``, or
-        iterations of the last lbfgs fit.
-    t_ : int
-        Training samples seen so far by the stochastic solvers,
-        ``n_samples * n_iter_`` summed over fits, where n_samples excludes
-        the validation set. As in scikit-learn, an lbfgs fit leaves it
-        unchanged, at 0 after a fit that starts afresh.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of X, when X was a DataFrame with string column names.
-    n_layers_ : int
-        Number of layers, input and output included.
+    $history_and_shape_attributes
     n_outputs_ : int
         Number of output units.
     out_activation_ : str
@@ -216,14 +83,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     convert them with ``.toarray()``). Negative sample weights raise
     ValueError, where scikit-learn accepts them.
 
-    On Ctrl-C, training stops after the current batch (lbfgs: the last
-    completed iteration), ``fit`` warns and returns the model trained so far.
+    $interrupt_note
 
-    With ``warm_start=True`` early stopping carries ``validation_scores_``,
-    ``best_validation_score_`` and the count of epochs without improvement
-    over from the previous fit, as scikit-learn does. If that fit used the
-    other stopping criterion, the record of the new one starts afresh,
-    where scikit-learn 1.9.1 raises an AttributeError or TypeError.
+    $warm_start_note
 
     Examples
     --------
@@ -418,8 +280,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _prepare_targets(self, y, continuing, classes):
         """Encode labels for MLP.fit; return (Y, fitted target attributes)."""
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         target_type = type_of_target(y, input_name="y")
         multilabel = target_type == "multilabel-indicator"

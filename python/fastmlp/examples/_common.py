@@ -1,4 +1,4 @@
-"""Options and plotting helpers shared by the examples."""
+"""Options, command line and plotting helpers shared by the examples."""
 
 import argparse
 import os
@@ -27,6 +27,16 @@ def add_output_arguments(parser, default_output):
         action="store_true",
         help="train less, for a check that the example runs (results are rougher)",
     )
+
+
+def run_from_command_line(module_doc, add_arguments, run, argv=None):
+    """Parse argv with an example's options and run it; return its exit code.
+
+    The parser's description is the first line of the example's module_doc.
+    """
+    parser = argparse.ArgumentParser(description=module_doc.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 def import_pyplot():

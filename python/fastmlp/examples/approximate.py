@@ -10,12 +10,15 @@ from f whatever the width. Past about 8 units the error inside stops falling:
 what remains is set by how far L-BFGS gets within its iteration limit.
 """
 
-import argparse
-
 import numpy as np
 
 from .._mlp import MLP
-from ._common import add_output_arguments, finish_figure, import_pyplot
+from ._common import (
+    add_output_arguments,
+    finish_figure,
+    import_pyplot,
+    run_from_command_line,
+)
 
 DEFAULT_OUTPUT = "approximate.png"
 TRAINING_POINTS = 200
@@ -112,6 +115,4 @@ def run(args):
 
 def main(argv=None):
     """Run the example from the command line; return the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run_from_command_line(__doc__, add_arguments, run, argv)

@@ -9,14 +9,17 @@ spike around 0; plain SGD steps across 0 rather than landing on it. Dropout
 trains on random halves of the hidden layer, so no unit can rely on another.
 """
 
-import argparse
-
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from .._mlp import MLP
-from ._common import add_output_arguments, finish_figure, import_pyplot
+from ._common import (
+    add_output_arguments,
+    finish_figure,
+    import_pyplot,
+    run_from_command_line,
+)
 
 DEFAULT_OUTPUT = "overfit.png"
 # Digits pixels are integers from 0 to 16, so dividing by 16 maps them to [0, 1].
@@ -174,6 +177,4 @@ def run(args):
 
 def main(argv=None):
     """Run the example from the command line; return the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run_from_command_line(__doc__, add_arguments, run, argv)

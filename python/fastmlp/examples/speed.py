@@ -9,7 +9,6 @@ loaded now; bench/ in the source tree has the careful side-by-side
 benchmarks.
 """
 
-import argparse
 import os
 import time
 
@@ -18,7 +17,12 @@ import numpy as np
 from .. import reference
 from .._cli import positive_int
 from .._mlp import MLP
-from ._common import add_output_arguments, finish_figure, import_pyplot
+from ._common import (
+    add_output_arguments,
+    finish_figure,
+    import_pyplot,
+    run_from_command_line,
+)
 
 DEFAULT_OUTPUT = "speed.png"
 SIZES = [784, 256, 128, 10]
@@ -115,6 +119,4 @@ def run(args):
 
 def main(argv=None):
     """Run the example from the command line; return the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run_from_command_line(__doc__, add_arguments, run, argv)

@@ -8,12 +8,15 @@ some starting points the 2-2-1 network settles in a local minimum that gets
 three of the four patterns right.
 """
 
-import argparse
-
 import numpy as np
 
 from .._mlp import MLP
-from ._common import add_output_arguments, finish_figure, import_pyplot
+from ._common import (
+    add_output_arguments,
+    finish_figure,
+    import_pyplot,
+    run_from_command_line,
+)
 
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
@@ -143,6 +146,4 @@ def run(args):
 
 def main(argv=None):
     """Run the example from the command line; return the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run_from_command_line(__doc__, add_arguments, run, argv)
