@@ -42,78 +42,115 @@ T activation_derivative(T z) {
   if constexpr (kind == Activation::kRelu) return z > 0 ? T(1) : T(0);
 }
 
-// Z (n, width) += b, then A = phi(Z) * D, where D (n, width) contains each unit's
-// dropout scale (0 or 1 / (1 - p)) or is null when nothing is dropped. Rows are
-// independent, so threads split them.
+// On rows [i0, i1) and columns [j0, j1) of Z and A (., width): Z += b, then
+// A = phi(Z) * D, where D (., width) contains each unit's dropout scale (0 or
+// 1 / (1 - p)) or is null when nothing is dropped.
 template <Activation kind, typename T>
-void bias_activation_rows(const T* b, const T* D, T* Z, T* A, Index n, Index width,
-                          int n_threads) {
-  for_each_chunk(n, threads_for(n * width, n_threads), [&](Index begin, Index end) {
-    for (Index i = begin; i < end; ++i) {
-      T* z_i = Z + i * width;
-      T* a_i = A + i * width;
+void bias_activation_block(const T* b, const T* D, T* Z, T* A, Index width, Index i0,
+                           Index i1, Index j0, Index j1) {
+  for (Index i = i0; i < i1; ++i) {
+    T* z_i = Z + i * width;
+    T* a_i = A + i * width;
 #pragma omp simd
-      for (Index j = 0; j < width; ++j) {
-        const T z = z_i[j] + b[j];
-        z_i[j] = z;
-        a_i[j] = activate<kind>(z);
-      }
-      if (D == nullptr) continue;
-      const T* d_i = D + i * width;
-#pragma omp simd
-      for (Index j = 0; j < width; ++j) a_i[j] *= d_i[j];
+    for (Index j = j0; j < j1; ++j) {
+      const T z = z_i[j] + b[j];
+      z_i[j] = z;
+      a_i[j] = activate<kind>(z);
     }
-  });
-}
-
-template <typename T>
-void bias_activation_forward(Activation activation, const T* b, const T* D, T* Z, T* A,
-                             Index n, Index width, int n_threads) {
-  switch (activation) {
-    case Activation::kIdentity:
-      return bias_activation_rows<Activation::kIdentity>(b, D, Z, A, n, width, n_threads);
-    case Activation::kLogistic:
-      return bias_activation_rows<Activation::kLogistic>(b, D, Z, A, n, width, n_threads);
-    case Activation::kTanh:
-      return bias_activation_rows<Activation::kTanh>(b, D, Z, A, n, width, n_threads);
-    case Activation::kRelu:
-      return bias_activation_rows<Activation::kRelu>(b, D, Z, A, n, width, n_threads);
+    if (D == nullptr) continue;
+    const T* d_i = D + i * width;
+#pragma omp simd
+    for (Index j = j0; j < j1; ++j) a_i[j] *= d_i[j];
   }
 }
 
-// dZ = dA * D * phi'(Z), in place on a buffer that contains dA on entry; D as in
-// bias_activation_forward. Overwrites.
-template <Activation kind, typename T>
-void activation_backward_elements(const T* Z, const T* D, T* dZ, Index count,
-                                  int n_threads) {
-  for_each_chunk(count, threads_for(count, n_threads), [&](Index begin, Index end) {
-    if (D != nullptr) {
-#pragma omp simd
-      for (Index e = begin; e < end; ++e) {
-        dZ[e] = dZ[e] * D[e] * activation_derivative<kind>(Z[e]);
-      }
-    } else {
-#pragma omp simd
-      for (Index e = begin; e < end; ++e) dZ[e] = dZ[e] * activation_derivative<kind>(Z[e]);
-    }
-  });
-}
-
+// bias_activation_block with the activation chosen at run time.
 template <typename T>
-void activation_backward(Activation activation, const T* Z, const T* D, T* dZ, Index n,
-                         Index width, int n_threads) {
-  const Index count = n * width;
+void bias_activation_block(Activation activation, const T* b, const T* D, T* Z, T* A,
+                           Index width, Index i0, Index i1, Index j0, Index j1) {
   switch (activation) {
     case Activation::kIdentity:
-      if (D == nullptr) return;  // phi' = 1 and nothing dropped: dZ = dA
-      return activation_backward_elements<Activation::kIdentity>(Z, D, dZ, count, n_threads);
+      return bias_activation_block<Activation::kIdentity>(b, D, Z, A, width, i0, i1, j0, j1);
     case Activation::kLogistic:
-      return activation_backward_elements<Activation::kLogistic>(Z, D, dZ, count, n_threads);
+      return bias_activation_block<Activation::kLogistic>(b, D, Z, A, width, i0, i1, j0, j1);
     case Activation::kTanh:
-      return activation_backward_elements<Activation::kTanh>(Z, D, dZ, count, n_threads);
+      return bias_activation_block<Activation::kTanh>(b, D, Z, A, width, i0, i1, j0, j1);
     case Activation::kRelu:
-      return activation_backward_elements<Activation::kRelu>(Z, D, dZ, count, n_threads);
+      return bias_activation_block<Activation::kRelu>(b, D, Z, A, width, i0, i1, j0, j1);
   }
 }
+
+// The forward pass's bias_activation_block as a GEMM epilogue on Z = A_l W_l^T,
+// so each tile of Z is finished while it is in cache.
+template <typename T>
+struct BiasActivationEpilogue {
+  Activation activation;
+  const T* b;
+  const T* D;
+  T* Z;
+  T* A;
+  Index width;
+
+  void operator()(Index i0, Index i1, Index j0, Index j1) const {
+    bias_activation_block(activation, b, D, Z, A, width, i0, i1, j0, j1);
+  }
+};
+
+// dZ = dA * D * phi'(Z), in place on `count` elements of a buffer that contains
+// dA on entry; D as in bias_activation_block.
+template <Activation kind, typename T>
+void activation_backward_run(const T* Z, const T* D, T* dZ, Index count) {
+  if (D != nullptr) {
+#pragma omp simd
+    for (Index e = 0; e < count; ++e) {
+      dZ[e] = dZ[e] * D[e] * activation_derivative<kind>(Z[e]);
+    }
+  } else {
+#pragma omp simd
+    for (Index e = 0; e < count; ++e) dZ[e] = dZ[e] * activation_derivative<kind>(Z[e]);
+  }
+}
+
+// activation_backward_run on rows [i0, i1) and columns [j0, j1) of Z, D and dZ
+// (., width), with the activation chosen at run time. Identity without dropout
+// leaves dZ = dA.
+template <typename T>
+void activation_backward_block(Activation activation, const T* Z, const T* D, T* dZ,
+                               Index width, Index i0, Index i1, Index j0, Index j1) {
+  for (Index i = i0; i < i1; ++i) {
+    const Index offset = i * width + j0, count = j1 - j0;
+    const T* d = D == nullptr ? nullptr : D + offset;
+    switch (activation) {
+      case Activation::kIdentity:
+        if (d == nullptr) return;
+        activation_backward_run<Activation::kIdentity>(Z + offset, d, dZ + offset, count);
+        break;
+      case Activation::kLogistic:
+        activation_backward_run<Activation::kLogistic>(Z + offset, d, dZ + offset, count);
+        break;
+      case Activation::kTanh:
+        activation_backward_run<Activation::kTanh>(Z + offset, d, dZ + offset, count);
+        break;
+      case Activation::kRelu:
+        activation_backward_run<Activation::kRelu>(Z + offset, d, dZ + offset, count);
+        break;
+    }
+  }
+}
+
+// The backward pass's activation_backward_block as a GEMM epilogue on
+// dA = dZ_{l+1} W_{l+1}, which turns it into dZ_l tile by tile.
+template <typename T>
+struct ActivationBackwardEpilogue {
+  Activation activation;
+  const T* Z;
+  const T* D;
+  T* dZ;
+  Index width;
+
+  void operator()(Index i0, Index i1, Index j0, Index j1) const {
+    activation_backward_block(activation, Z, D, dZ, width, i0, i1, j0, j1);
+  }
+};
 
 FASTMLP_ENGINE_END

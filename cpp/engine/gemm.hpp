@@ -60,6 +60,14 @@ constexpr Index kMaxScalarProduct = 64;
 // pipes of latency 4 busy when there is a single row.
 constexpr Index kDotBlock = 8;
 
+// An epilogue finishes rows [i0, i1) and columns [j0, j1) of C once their sums
+// over k are complete. The thread that computed them calls epilogue(i0, i1, j0,
+// j1) while they are in its cache. It must treat each element on its own, so
+// that results do not depend on the blocks or the thread count.
+struct NoEpilogue {
+  void operator()(Index, Index, Index, Index) const {}
+};
+
 // C[i, j0:j1] for rows i of A and columns j of B when both are unit-stride along
 // k (C = A B^T with B stored row-major, as in the forward pass X W^T). Each C
 // element is one vectorised dot product; 8 columns run at once.
@@ -148,9 +156,9 @@ void unpacked_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m
 // C (m x n, row-major, leading dimension ldc) = or += A (m x k) B (k x n), without
 // packing: for small products and matrix-vector shapes. Threads split the columns
 // of C, so each C element is one thread's sum over k in order.
-template <typename T>
+template <typename T, typename Epilogue>
 void gemm_unpacked(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n,
-                   Index k, bool accumulate, int n_threads) {
+                   Index k, bool accumulate, int n_threads, const Epilogue& epilogue) {
   const int threads =
       m * n * k >= kMinParallelUnpackedFlops && n >= 2 * kDotBlock ? n_threads : 1;
   // Chunks of whole dot blocks, so the split never changes which kernel computes a
@@ -159,6 +167,7 @@ void gemm_unpacked(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, I
   for_each_chunk(blocks, threads, [&](Index begin, Index end) {
     const Index j0 = begin * kDotBlock, j1 = std::min(n, end * kDotBlock);
     unpacked_columns(A, B, C, ldc, m, k, accumulate, j0, j1);
+    epilogue(0, m, j0, j1);
   });
 }
 
@@ -213,9 +222,10 @@ struct PackedGemm {
 // The loops of the packed product. Called by every thread of a team (or by one
 // thread outside any team): worksharing splits the packing and the tiles, and
 // the implicit barriers order packing before use and use before repacking.
-template <typename T>
+template <typename T, typename Epilogue>
 void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B, T* C,
-                       Index ldc, Index m, Index n, Index k, bool accumulate) {
+                       Index ldc, Index m, Index n, Index k, bool accumulate,
+                       const Epilogue& epilogue) {
   constexpr Index mr = MicroKernel<T>::kMR, nr = MicroKernel<T>::kNR;
   for (Index jc = 0; jc < n; jc += g.nc) {
     const Index nc = std::min(g.nc, n - jc);
@@ -224,6 +234,7 @@ void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B,
       const Index kc = std::min(g.kc, k - pc);
       // Blocks after the first add to C: each element sums its k blocks in order.
       const bool add = accumulate || pc > 0;
+      const bool last_k_block = pc + kc == k;
 #pragma omp for schedule(static) nowait
       for (Index jp = 0; jp < b_panels; ++jp) {
         pack_panel(B, pc, jc + jp * nr, kc, std::min(nr, nc - jp * nr), nr,
@@ -241,9 +252,11 @@ void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B,
 #pragma omp for schedule(static)
         for (Index t = 0; t < a_panels * b_panels; ++t) {
           const Index ip = t / b_panels, jp = t % b_panels;
+          const Index i0 = ic + ip * mr, j0 = jc + jp * nr;
+          const Index rows = std::min(mr, mc - ip * mr), cols = std::min(nr, nc - jp * nr);
           MicroKernel<T>::run(kc, g.A_packed + ip * mr * kc, g.B_packed + jp * nr * kc,
-                       C + (ic + ip * mr) * ldc + jc + jp * nr, ldc,
-                       std::min(mr, mc - ip * mr), std::min(nr, nc - jp * nr), add);
+                              C + i0 * ldc + j0, ldc, rows, cols, add);
+          if (last_k_block) epilogue(i0, i0 + rows, j0, j0 + cols);
         }
       }
     }
@@ -257,10 +270,10 @@ void gemm_packed_loops(const PackedGemm<T>& g, MatrixView<T> A, MatrixView<T> B,
 // and A_packed_next), and a thread packs a buffer again only after a barrier
 // that every thread reaches after its last use of it. That is one barrier per
 // block of A instead of two.
-template <typename T>
+template <typename T, typename Epilogue>
 void gemm_packed_owned_columns(const PackedGemm<T>& g, T* A_packed_next, MatrixView<T> A,
                                MatrixView<T> B, T* C, Index ldc, Index m, Index n, Index k,
-                               bool accumulate) {
+                               bool accumulate, const Epilogue& epilogue) {
   constexpr Index mr = MicroKernel<T>::kMR, nr = MicroKernel<T>::kNR;
   thread_local Buffer<T> own_B_buffer;
   if (static_cast<Index>(own_B_buffer.size()) < g.kc * g.nc) own_B_buffer.resize(g.kc * g.nc);
@@ -276,6 +289,7 @@ void gemm_packed_owned_columns(const PackedGemm<T>& g, T* A_packed_next, MatrixV
     for (Index pc = 0; pc < k; pc += g.kc) {
       const Index kc = std::min(g.kc, k - pc);
       const bool add = accumulate || pc > 0;
+      const bool last_k_block = pc + kc == k;
       for (Index jp = jp_begin; jp < jp_end; ++jp) {
         pack_panel(B, pc, jc + jp * nr, kc, std::min(nr, nc - jp * nr), nr,
                    B_packed + jp * nr * kc);
@@ -292,9 +306,11 @@ void gemm_packed_owned_columns(const PackedGemm<T>& g, T* A_packed_next, MatrixV
         }
         for (Index jp = jp_begin; jp < jp_end; ++jp) {
           for (Index ip = 0; ip < a_panels; ++ip) {
+            const Index i0 = ic + ip * mr, j0 = jc + jp * nr;
+            const Index rows = std::min(mr, mc - ip * mr), cols = std::min(nr, nc - jp * nr);
             MicroKernel<T>::run(kc, A_packed + ip * mr * kc, B_packed + jp * nr * kc,
-                                C + (ic + ip * mr) * ldc + jc + jp * nr, ldc,
-                                std::min(mr, mc - ip * mr), std::min(nr, nc - jp * nr), add);
+                                C + i0 * ldc + j0, ldc, rows, cols, add);
+            if (last_k_block) epilogue(i0, i0 + rows, j0, j0 + cols);
           }
         }
       }
@@ -303,9 +319,9 @@ void gemm_packed_owned_columns(const PackedGemm<T>& g, T* A_packed_next, MatrixV
 }
 
 // C = or += A B through packed panels and the active micro-kernel.
-template <typename T>
+template <typename T, typename Epilogue>
 void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n,
-                 Index k, bool accumulate, int n_threads) {
+                 Index k, bool accumulate, int n_threads, const Epilogue& epilogue) {
   PackedGemm<T> g;
   g.kc = even_block(k, kMaxKC, 1);
   g.mc = even_block(m, kMaxMC, MicroKernel<T>::kMR);
@@ -329,13 +345,14 @@ void gemm_packed(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Ind
     const Index b_panels = (std::min(g.nc, n) + MicroKernel<T>::kNR - 1) / MicroKernel<T>::kNR;
     if (b_panels >= 2 * n_threads) {
 #pragma omp parallel num_threads(n_threads)
-      gemm_packed_owned_columns(g, A_packed_next, A, B, C, ldc, m, n, k, accumulate);
+      gemm_packed_owned_columns(g, A_packed_next, A, B, C, ldc, m, n, k, accumulate,
+                                epilogue);
     } else {
 #pragma omp parallel num_threads(n_threads)
-      gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
+      gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate, epilogue);
     }
   } else {
-    gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate);
+    gemm_packed_loops(g, A, B, C, ldc, m, n, k, accumulate, epilogue);
   }
 }
 
@@ -353,15 +370,17 @@ void gemm_row_columns(MatrixView<T> A, MatrixView<T> B, T* C, Index n, Index k, 
   }
 }
 
-// C (m x n, row-major, leading dimension ldc) = A B, or C += A B when accumulate.
-template <typename T>
+// C (m x n, row-major, leading dimension ldc) = A B, or C += A B when accumulate,
+// then epilogue on every element of C (see NoEpilogue).
+template <typename T, typename Epilogue = NoEpilogue>
 void gemm(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n, Index k,
-          bool accumulate, int n_threads) {
+          bool accumulate, int n_threads, const Epilogue& epilogue = {}) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     if (!accumulate) {
       for (Index i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + n, T(0));
     }
+    epilogue(0, m, 0, n);
     return;
   }
   // Products of a tiny layer (XOR's 2-4-1) have too few terms per row for any
@@ -370,14 +389,15 @@ void gemm(MatrixView<T> A, MatrixView<T> B, T* C, Index ldc, Index m, Index n, I
   // code whatever the batch size.
   if (n * k <= kMaxScalarProduct) {
     strided_columns(A, B, C, ldc, m, k, accumulate, 0, n);
+    epilogue(0, m, 0, n);
     return;
   }
   // Matrix-vector shapes and tiny products gain nothing from packing.
   const bool thin = m < 4 || n < 4;
   if (thin || m * n * k < kMinPackedFlops) {
-    gemm_unpacked(A, B, C, ldc, m, n, k, accumulate, n_threads);
+    gemm_unpacked(A, B, C, ldc, m, n, k, accumulate, n_threads, epilogue);
   } else {
-    gemm_packed(A, B, C, ldc, m, n, k, accumulate, n_threads);
+    gemm_packed(A, B, C, ldc, m, n, k, accumulate, n_threads, epilogue);
   }
 }
 

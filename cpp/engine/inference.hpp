@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "../common.hpp"
@@ -35,19 +36,27 @@ void prediction_forward(const Model<T>& model, Workspace<T>& ws, const T* X, Ind
     const Layer<T>& layer = model.layer(l);
     T* Z = ws.Z[l].data();
     const std::shared_ptr<const KeptWeights> kept = std::atomic_load(&layer.kept);
-    if (uses_sparse_product(layer, kept.get(), path, n)) {
-      sparse_product(layer, *kept, input, Z, n, n_threads);
-    } else {
-      const MatrixView<T> W_t = row_major(layer.W.data(), layer.n_in).transposed();
-      gemm(row_major(input, layer.n_in), W_t, Z, layer.n_out, n, layer.n_out,
-           layer.n_in, false, n_threads);
-    }
+    const bool sparse = uses_sparse_product(layer, kept.get(), path, n);
+    // Z = input W^T, then finish on every element of Z.
+    const auto product = [&](const auto& finish) {
+      if (sparse) {
+        sparse_product(layer, *kept, input, Z, n, n_threads);
+        if constexpr (!std::is_same_v<std::decay_t<decltype(finish)>, NoEpilogue>) {
+          for_each_chunk(n, threads_for(n * layer.n_out, n_threads),
+                         [&](Index begin, Index end) { finish(begin, end, 0, layer.n_out); });
+        }
+      } else {
+        gemm(row_major(input, layer.n_in), row_major(layer.W.data(), layer.n_in).transposed(),
+             Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads, finish);
+      }
+    };
     if (l + 1 < L) {
       T* A_next = ws.A[l + 1].data();
-      bias_activation_forward(model.activation(), layer.b.data(), no_dropout, Z, A_next,
-                              n, layer.n_out, n_threads);
+      product(BiasActivationEpilogue<T>{model.activation(), layer.b.data(), no_dropout, Z,
+                                        A_next, layer.n_out});
       input = A_next;
     } else {
+      product(NoEpilogue{});
       output_forward(model.output(), layer.b.data(), no_targets, Z, ws.Y_hat.data(),
                      no_delta, ws.row_loss.data(), n, layer.n_out, T(1), n_threads);
     }

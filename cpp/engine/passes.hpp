@@ -90,16 +90,23 @@ double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     const Layer<T>& layer = model.layer(l);
     ws.inputs[l] = input;
     T* Z = ws.Z[l].data();
-    if (l > 0 || !first_product_ready) {
-      gemm(row_major(input, layer.n_in), row_major(layer.W.data(), layer.n_in).transposed(),
-           Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads);
-    }
+    const MatrixView<T> X_l = row_major(input, layer.n_in);
+    const MatrixView<T> W_t = row_major(layer.W.data(), layer.n_in).transposed();
+    const bool product_ready = l == 0 && first_product_ready;
     if (l + 1 < L) {
       T* A_next = ws.A[l + 1].data();
-      bias_activation_forward(model.activation(), layer.b.data(), D[l + 1], Z, A_next, n,
-                              layer.n_out, n_threads);
+      const BiasActivationEpilogue<T> finish{model.activation(), layer.b.data(), D[l + 1],
+                                             Z, A_next, layer.n_out};
+      if (product_ready) {
+        finish(0, n, 0, layer.n_out);
+      } else {
+        gemm(X_l, W_t, Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads, finish);
+      }
       input = A_next;
     } else {
+      if (!product_ready) {
+        gemm(X_l, W_t, Z, layer.n_out, n, layer.n_out, layer.n_in, false, n_threads);
+      }
       T* dZ = Y != nullptr ? ws.dZ[l].data() : nullptr;
       output_forward(model.output(), layer.b.data(), Y, Z, ws.Y_hat.data(), dZ,
                      ws.row_loss.data(), n, layer.n_out, T(1.0 / double(n)), n_threads,
@@ -141,10 +148,10 @@ void backward_layer(const Model<T>& model, Workspace<T>& ws,
   if (l == 0) return;
 
   T* dZ_prev = ws.dZ[l - 1].data();
+  const ActivationBackwardEpilogue<T> finish{model.activation(), ws.Z[l - 1].data(), D[l],
+                                             dZ_prev, layer.n_in};
   gemm(row_major(dZ, layer.n_out), row_major(layer.W.data(), layer.n_in), dZ_prev,
-       layer.n_in, n, layer.n_in, layer.n_out, false, n_threads);
-  activation_backward(model.activation(), ws.Z[l - 1].data(), D[l], dZ_prev, n, layer.n_in,
-                      n_threads);
+       layer.n_in, n, layer.n_in, layer.n_out, false, n_threads, finish);
 }
 
 FASTMLP_ENGINE_END
