@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <vector>
 
@@ -68,5 +69,15 @@ enum class Activation { kIdentity, kLogistic, kTanh, kRelu };
 // Output layers, each fused with its loss: softmax with categorical cross-entropy,
 // logistic with binary cross-entropy, identity with squared error.
 enum class Output { kSoftmax, kLogistic, kIdentity };
+
+// Whether none of the n values of x is NaN or infinite. One branch-free pass
+// that the compiler vectorises, so a large array costs about one read.
+template <typename T>
+bool all_finite(const T* x, std::ptrdiff_t n) {
+  const T largest = std::numeric_limits<T>::max();
+  bool finite = true;
+  for (std::ptrdiff_t e = 0; e < n; ++e) finite &= (x[e] <= largest) & (x[e] >= -largest);
+  return finite;
+}
 
 }  // namespace fastmlp

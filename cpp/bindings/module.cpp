@@ -244,11 +244,7 @@ class PyNetwork {
   // caller can skip its own, slower scan and still report where they are.
   py::object forward_if_finite(const Array<T>& X, int n_threads) const {
     check_matrix(X, "X", -1, net_.n_in());
-    const T* x = X.data();
-    const T largest = std::numeric_limits<T>::max();
-    bool finite = true;
-    for (Index e = 0; e < X.size(); ++e) finite &= std::abs(x[e]) <= largest;
-    if (!finite) return py::none();
+    if (!fastmlp::all_finite(X.data(), X.size())) return py::none();
     return forward(X, n_threads);
   }
 
@@ -651,6 +647,15 @@ Array<T> matmul(const Array<T>& A, const Array<T>& B, bool transpose_a, bool tra
   return C;
 }
 
+// Whether every value of X is finite, scanned without the GIL.
+template <typename T>
+bool all_finite(const py::array_t<T, py::array::c_style>& X) {
+  const T* x = X.data();
+  const py::ssize_t n = X.size();
+  py::gil_scoped_release release;
+  return fastmlp::all_finite(x, n);
+}
+
 // The tile and block sizes of the active engine build for one dtype.
 py::dict kernel_config(const std::string& dtype) {
   const auto describe = [](const auto& engine) {
@@ -690,6 +695,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("matmul", &matmul<double>, py::arg("A"), py::arg("B"), py::arg("transpose_a") = false,
         py::arg("transpose_b") = false, py::arg("n_threads") = 0,
         "Return op(A) op(B) with fastmlp's GEMM, in float64.");
+  m.def("all_finite", &all_finite<float>, py::arg("X").noconvert(),
+        "Return whether no value of a C-contiguous float32 array is NaN or infinite.");
+  m.def("all_finite", &all_finite<double>, py::arg("X").noconvert(),
+        "Return whether no value of a C-contiguous float64 array is NaN or infinite.");
   m.def("active_isa", []() { return std::string(fastmlp::isa_name(fastmlp::active_isa())); },
         "Return the instruction set of the GEMM kernels in use.");
   m.def("best_isa", []() { return std::string(fastmlp::isa_name(fastmlp::best_supported_isa())); },

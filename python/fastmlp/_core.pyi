@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['Network32', 'Network64', 'active_isa', 'best_isa', 'build_type', 'compiler', 'dropout_mask', 'kernel_config', 'matmul', 'max_threads', 'set_isa', 'shuffle_order']
+__all__: list[str] = ['Network32', 'Network64', 'active_isa', 'all_finite', 'best_isa', 'build_type', 'compiler', 'dropout_mask', 'kernel_config', 'matmul', 'max_threads', 'set_isa', 'shuffle_order']
 class Network32:
     """
     A network and its optimizer state in one dtype.
@@ -170,6 +170,16 @@ class Network64:
 def active_isa() -> str:
     """
     Return the instruction set of the GEMM kernels in use.
+    """
+@typing.overload
+def all_finite(X: numpy.typing.NDArray[numpy.float32]) -> bool:
+    """
+    Return whether no value of a C-contiguous float32 array is NaN or infinite.
+    """
+@typing.overload
+def all_finite(X: numpy.typing.NDArray[numpy.float64]) -> bool:
+    """
+    Return whether no value of a C-contiguous float64 array is NaN or infinite.
     """
 def best_isa() -> str:
     """

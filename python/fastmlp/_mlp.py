@@ -250,6 +250,10 @@ class MLP:
         return 0 if self._n_threads is None else self._n_threads
 
     def _input(self, X):
+        if self._is_ready_input(X) and _core.all_finite(X):
+            # The core's scan reads X once. NumPy's checks convert X to float64
+            # to sum it: about 5% of a fit at batch 1024 in one profile.
+            return X
         return as_matrix(X, self._dtype, "X", n_features=self._sizes[0])
 
     def _targets(self, Y, n_samples):
