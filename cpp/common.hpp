@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <cstdlib>
-#include <limits>
 #include <new>
 #include <vector>
 
@@ -70,14 +69,15 @@ enum class Activation { kIdentity, kLogistic, kTanh, kRelu };
 // logistic with binary cross-entropy, identity with squared error.
 enum class Output { kSoftmax, kLogistic, kIdentity };
 
-// Whether none of the n values of x is NaN or infinite. One branch-free pass
-// that the compiler vectorises, so a large array costs about one read.
+// Whether none of the n values of x is NaN or infinite: x * 0 is 0 for every
+// finite x and NaN otherwise, and a sum with lanes in any order keeps the NaN.
+// The vectorised pass runs at the speed of one read of x.
 template <typename T>
 bool all_finite(const T* x, std::ptrdiff_t n) {
-  const T largest = std::numeric_limits<T>::max();
-  bool finite = true;
-  for (std::ptrdiff_t e = 0; e < n; ++e) finite &= (x[e] <= largest) & (x[e] >= -largest);
-  return finite;
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (std::ptrdiff_t e = 0; e < n; ++e) sum += x[e] * T(0);
+  return sum == 0;
 }
 
 }  // namespace fastmlp
