@@ -42,6 +42,19 @@ T activation_derivative(T z) {
   if constexpr (kind == Activation::kRelu) return z > 0 ? T(1) : T(0);
 }
 
+// Whether phi'(z) follows from a = phi(z) alone, with the bits of
+// activation_derivative and without its exp or tanh.
+template <Activation kind>
+constexpr bool kDerivativeFromOutput = kind == Activation::kLogistic || kind == Activation::kTanh;
+
+// phi'(z) from a = phi(z), for the activations of kDerivativeFromOutput.
+template <Activation kind, typename T>
+T activation_derivative_from_output(T a) {
+  static_assert(kDerivativeFromOutput<kind>, "phi'(z) is computed from z");
+  if constexpr (kind == Activation::kLogistic) return a * (T(1) - a);
+  if constexpr (kind == Activation::kTanh) return T(1) - a * a;
+}
+
 // On rows [i0, i1) and columns [j0, j1) of Z and A (., width): Z += b, then
 // A = phi(Z) * D, where D (., width) contains each unit's dropout scale (0 or
 // 1 / (1 - p)) or is null when nothing is dropped.
@@ -96,45 +109,51 @@ struct BiasActivationEpilogue {
   }
 };
 
-// dZ = dA * D * phi'(Z), in place on `count` elements of a buffer that contains
-// dA on entry; D as in bias_activation_block.
+// dZ = dA * D * phi'(Z) on rows [i0, i1) and columns [j0, j1) of Z, A, D and
+// dZ (., width), in place on dZ, which contains dA on entry. D is as in
+// bias_activation_block. A = phi(Z) * D is the layer output: without dropout
+// it is phi(Z) exactly, so logistic and tanh take phi' from it.
 template <Activation kind, typename T>
-void activation_backward_run(const T* Z, const T* D, T* dZ, Index count) {
-  if (D != nullptr) {
+void activation_backward_rows(const T* Z, const T* A, const T* D, T* dZ, Index width,
+                              Index i0, Index i1, Index j0, Index j1) {
+  for (Index i = i0; i < i1; ++i) {
+    const Index row = i * width;
+    if (D != nullptr) {
 #pragma omp simd
-    for (Index e = 0; e < count; ++e) {
-      dZ[e] = dZ[e] * D[e] * activation_derivative<kind>(Z[e]);
+      for (Index j = j0; j < j1; ++j) {
+        dZ[row + j] = dZ[row + j] * D[row + j] * activation_derivative<kind>(Z[row + j]);
+      }
+    } else if constexpr (kDerivativeFromOutput<kind>) {
+#pragma omp simd
+      for (Index j = j0; j < j1; ++j) {
+        dZ[row + j] = dZ[row + j] * activation_derivative_from_output<kind>(A[row + j]);
+      }
+    } else {
+#pragma omp simd
+      for (Index j = j0; j < j1; ++j) {
+        dZ[row + j] = dZ[row + j] * activation_derivative<kind>(Z[row + j]);
+      }
     }
-  } else {
-#pragma omp simd
-    for (Index e = 0; e < count; ++e) dZ[e] = dZ[e] * activation_derivative<kind>(Z[e]);
   }
 }
 
-// activation_backward_run on rows [i0, i1) and columns [j0, j1) of Z, D and dZ
-// (., width), with the activation chosen at run time. Identity without dropout
-// leaves dZ = dA.
+// activation_backward_rows with the activation chosen at run time. Identity
+// without dropout leaves dZ = dA.
 template <typename T>
-void activation_backward_block(Activation activation, const T* Z, const T* D, T* dZ,
-                               Index width, Index i0, Index i1, Index j0, Index j1) {
-  for (Index i = i0; i < i1; ++i) {
-    const Index offset = i * width + j0, count = j1 - j0;
-    const T* d = D == nullptr ? nullptr : D + offset;
-    switch (activation) {
-      case Activation::kIdentity:
-        if (d == nullptr) return;
-        activation_backward_run<Activation::kIdentity>(Z + offset, d, dZ + offset, count);
-        break;
-      case Activation::kLogistic:
-        activation_backward_run<Activation::kLogistic>(Z + offset, d, dZ + offset, count);
-        break;
-      case Activation::kTanh:
-        activation_backward_run<Activation::kTanh>(Z + offset, d, dZ + offset, count);
-        break;
-      case Activation::kRelu:
-        activation_backward_run<Activation::kRelu>(Z + offset, d, dZ + offset, count);
-        break;
-    }
+void activation_backward_block(Activation activation, const T* Z, const T* A, const T* D,
+                               T* dZ, Index width, Index i0, Index i1, Index j0, Index j1) {
+  switch (activation) {
+    case Activation::kIdentity:
+      if (D == nullptr) return;
+      return activation_backward_rows<Activation::kIdentity>(Z, A, D, dZ, width, i0, i1, j0,
+                                                             j1);
+    case Activation::kLogistic:
+      return activation_backward_rows<Activation::kLogistic>(Z, A, D, dZ, width, i0, i1, j0,
+                                                             j1);
+    case Activation::kTanh:
+      return activation_backward_rows<Activation::kTanh>(Z, A, D, dZ, width, i0, i1, j0, j1);
+    case Activation::kRelu:
+      return activation_backward_rows<Activation::kRelu>(Z, A, D, dZ, width, i0, i1, j0, j1);
   }
 }
 
@@ -144,12 +163,13 @@ template <typename T>
 struct ActivationBackwardEpilogue {
   Activation activation;
   const T* Z;
+  const T* A;
   const T* D;
   T* dZ;
   Index width;
 
   void operator()(Index i0, Index i1, Index j0, Index j1) const {
-    activation_backward_block(activation, Z, D, dZ, width, i0, i1, j0, j1);
+    activation_backward_block(activation, Z, A, D, dZ, width, i0, i1, j0, j1);
   }
 };
 

@@ -148,8 +148,8 @@ void backward_layer(const Model<T>& model, Workspace<T>& ws,
   if (l == 0) return;
 
   T* dZ_prev = ws.dZ[l - 1].data();
-  const ActivationBackwardEpilogue<T> finish{model.activation(), ws.Z[l - 1].data(), D[l],
-                                             dZ_prev, layer.n_in};
+  const ActivationBackwardEpilogue<T> finish{model.activation(), ws.Z[l - 1].data(),
+                                             ws.inputs[l], D[l], dZ_prev, layer.n_in};
   gemm(row_major(dZ, layer.n_out), row_major(layer.W.data(), layer.n_in), dZ_prev,
        layer.n_in, n, layer.n_in, layer.n_out, false, n_threads, finish);
 }
