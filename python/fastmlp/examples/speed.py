@@ -32,6 +32,10 @@ BATCH_SIZES = {"full": (1, 8, 32, 128, 512), "quick": (1, 32, 512)}
 SAMPLES = {"full": 2048, "quick": 512}
 REPEATS = {"full": 3, "quick": 1}
 LEARNING_RATE = 0.01
+# Pause before each timed run. After a NumPy product on several threads,
+# OpenBLAS's idle workers spin for about 0.1 s (measured on a 2-core machine)
+# and halve the speed of a two-thread fastmlp fit started meanwhile.
+SETTLE_SECONDS = 0.15
 
 
 def add_arguments(parser):
@@ -57,6 +61,7 @@ def samples_per_second(model, X, y, batch_size, repeats):
     """Return the median throughput of one-epoch fits of model over repeats."""
     # One untimed epoch first, so allocation and warm-up stay out of the timing.
     model.fit(X, y, epochs=1, batch_size=batch_size, learning_rate=LEARNING_RATE)
+    time.sleep(SETTLE_SECONDS)
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
