@@ -61,7 +61,7 @@ def square_products(sizes):
 def products_for(quick):
     """Return the products of --quick (reduced) or of the full sweep."""
     if quick:
-        return layer_products(128)[:3] + square_products([1024])
+        return layer_products(128)[:3]
     return layer_products(128) + layer_products(1024) + square_products([1024, 2048])
 
 

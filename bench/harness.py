@@ -129,6 +129,14 @@ def calibrate(run, target_seconds, first_units=1):
     return max(1, round(rate * target_seconds))
 
 
+def _has_worker_threads():
+    """Return whether a thread pool (threadpoolctl's or torch's) has workers."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() > 1:
+        return True
+    return any(pool["num_threads"] > 1 for pool in threadpool_info())
+
+
 def time_interleaved(runs, repeats, target_seconds):
     """Calibrate each run, then time `repeats` rounds with the runs interleaved.
 
@@ -146,14 +154,16 @@ def time_interleaved(runs, repeats, target_seconds):
     dict of str to Measurement
     """
     units = {name: calibrate(run, target_seconds) for name, run in runs.items()}
+    # Idle before each call, so that the previous contender's worker threads stop
+    # spinning before this one starts. OpenBLAS and GNU OpenMP workers busy-wait
+    # for a while after their last job and take cores meanwhile: an OpenBLAS
+    # worker spun for about 0.1 s on a 2-core test machine. With one thread per
+    # pool there are no workers, and no wait.
+    settle_seconds = SETTLE_SECONDS if _has_worker_threads() else 0.0
     measurements = {}
     for _ in range(repeats):
         for name, run in runs.items():
-            # Idle first, so that the previous contender's worker threads stop
-            # spinning before this one starts. OpenBLAS and GNU OpenMP workers
-            # busy-wait for a while after their last job and take cores
-            # meanwhile. 0.15 s is an estimate, not a measured spin time.
-            time.sleep(SETTLE_SECONDS)
+            time.sleep(settle_seconds)
             done, elapsed, faults = time_call(run, units[name])
             measurement = measurements.setdefault(name, Measurement(done))
             measurement.seconds.append(elapsed)
