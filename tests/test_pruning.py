@@ -539,8 +539,16 @@ def test_prune_rejects_bad_arguments():
         with pytest.raises(error, match=message):
             net.prune(X_val, y_val, **arguments)
 
-    with pytest.raises(ValueError, match="X and Y must have the same number"):
+    with pytest.raises(ValueError, match="X_val and Y_val must have the same number"):
         net.prune(X_val, y_val[:-1])
+    with pytest.raises(ValueError, match="X_val has 63 features"):
+        net.prune(X_val[:, :63], y_val)
+    X_bad = X_train.copy()
+    X_bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match="X_train must contain only finite values"):
+        net.prune(X_val, y_val, X_train=X_bad, Y_train=y_train, retrain_epochs=1)
+    with pytest.raises(ValueError, match="X_train and Y_train must have the same"):
+        net.prune(X_val, y_val, X_train=X_train, Y_train=y_train[:-1], retrain_epochs=1)
 
     assert all(mask.all() for mask in net.weight_masks)
     for W, W_before in zip(net.weights, weights):

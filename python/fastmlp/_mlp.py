@@ -249,15 +249,17 @@ class MLP:
     def _threads(self):
         return 0 if self._n_threads is None else self._n_threads
 
-    def _input(self, X):
+    def _input(self, X, name="X"):
         if self._is_ready_input(X) and _core.all_finite(X):
             # The core's scan reads X once. NumPy's checks convert X to float64
             # to sum it: about 5% of a fit at batch 1024 in one profile.
             return X
-        return as_matrix(X, self._dtype, "X", n_features=self._sizes[0])
+        return as_matrix(X, self._dtype, name, n_features=self._sizes[0])
 
-    def _targets(self, Y, n_samples):
-        return as_targets(Y, n_samples, self._sizes[-1], self._output, self._dtype)
+    def _targets(self, Y, n_samples, name="Y", input_name="X"):
+        return as_targets(
+            Y, n_samples, self._sizes[-1], self._output, self._dtype, name, input_name
+        )
 
     def forward(self, X):
         """Return the output activations for X, shape ``(n_samples, sizes[-1])``.

@@ -245,12 +245,12 @@ def prune_network(
     tolerance, step, retrain_epochs = check_prune_arguments(
         net, method, tolerance, step, X_train, Y_train, retrain_epochs, fit_options
     )
-    X_val = net._input(X_val)
-    Y_val = net._targets(Y_val, X_val.shape[0])
+    X_val = net._input(X_val, "X_val")
+    Y_val = net._targets(Y_val, X_val.shape[0], "Y_val", "X_val")
     X_saliency = X_val
     if X_train is not None:
-        X_train = net._input(X_train)
-        Y_train = net._targets(Y_train, X_train.shape[0])
+        X_train = net._input(X_train, "X_train")
+        Y_train = net._targets(Y_train, X_train.shape[0], "Y_train", "X_train")
         X_saliency = X_train
 
     masks = net.weight_masks

@@ -593,18 +593,19 @@ def check_orders(orders, epochs, n_samples):
     return checked
 
 
-def as_targets(Y, n_samples, n_out, output, dtype, name="Y"):
+def as_targets(Y, n_samples, n_out, output, dtype, name="Y", input_name="X"):
     """Return the targets as a C-contiguous (n_samples, n_out) array of dtype.
 
     Accepts (n, n_out); 1-D of length n when n_out == 1; and, for a softmax output,
     1-D integer class indices in [0, n_out). Softmax rows must be non-negative and
-    sum to 1, logistic targets must lie in [0, 1].
+    sum to 1, logistic targets must lie in [0, 1]. ``name`` and ``input_name``
+    name Y and its inputs in the messages.
     """
     Y = as_array(Y, name)
     check_real_dtype(Y, name)
     if Y.ndim == 1 and Y.shape[0] != n_samples:
         raise ValueError(
-            f"X and {name} must have the same number of samples, "
+            f"{input_name} and {name} must have the same number of samples, "
             f"got {n_samples} and {Y.shape[0]}"
         )
     if Y.ndim == 1 and output == "softmax" and n_out > 1:
@@ -619,8 +620,8 @@ def as_targets(Y, n_samples, n_out, output, dtype, name="Y"):
             else ""
         )
         raise ValueError(
-            f"{name} must have shape ({n_samples}, {n_out}) to match X and the output "
-            f"layer, got {Y.shape}{hint}"
+            f"{name} must have shape ({n_samples}, {n_out}) to match {input_name} "
+            f"and the output layer, got {Y.shape}{hint}"
         )
     Y = as_finite_array(Y, dtype, name)
     _check_target_range(Y, output, name)

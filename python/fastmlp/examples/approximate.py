@@ -72,7 +72,8 @@ def plot(nets, path):
     x = np.linspace(-1.5, 1.5, 601)[:, None]
     curves.plot(x, target(x), color="black", linewidth=2.5, label="f(x)")
     for width, net in nets.items():
-        curves.plot(x, net.forward(x), linewidth=1.2, label=f"{width} units")
+        label = f"{width} unit" if width == 1 else f"{width} units"
+        curves.plot(x, net.forward(x), linewidth=1.2, label=label)
     curves.axvspan(*INSIDE, color="0.92", zorder=0, label="training interval")
     curves.set_ylim(-2.5, 2.5)
     curves.set_xlabel("x")
