@@ -191,13 +191,37 @@ struct L1L2Penalty {
 // own loop: branches inside a vector loop would run every path for every
 // element. The scalars are copied into locals, and the gradient source and the
 // penalty are passed by value, so that the stores to w cannot look as if they
-// changed them.
+// changed them. With kSums a loop also returns sum(w^2) and sum(|w|) of the
+// weights before the update in sums[0..1], summed where it reads them, so that
+// the penalty terms of the history cost no second pass over w.
 
-template <Momentum kind, typename T, typename Gradient, typename Penalty>
-void sgd_loop(Gradient g, Penalty penalty, T* w, T* v, Index count, const Step<T>& step) {
-  const T eta = step.eta, mu = step.mu;
+// Runs step(e) for e in [0, count) as one vector loop. step(e) updates parameter
+// e and returns its value from before the update. With kSums, sums[0..1]
+// receive the sums of those values squared and of their absolute values.
+// Without kSums the loop has no reduction, whose set-up slows tiny rows.
+template <bool kSums, typename T, typename StepElement>
+void rule_loop(Index count, T* sums, StepElement step) {
+  if constexpr (kSums) {
+    T squares = 0, absolutes = 0;
+#pragma omp simd reduction(+ : squares, absolutes)
+    for (Index e = 0; e < count; ++e) {
+      const T w_e = step(e);
+      squares += w_e * w_e;
+      absolutes += std::abs(w_e);
+    }
+    sums[0] = squares;
+    sums[1] = absolutes;
+  } else {
 #pragma omp simd
-  for (Index e = 0; e < count; ++e) {
+    for (Index e = 0; e < count; ++e) step(e);
+  }
+}
+
+template <Momentum kind, bool kSums, typename T, typename Gradient, typename Penalty>
+void sgd_loop(Gradient g, Penalty penalty, T* w, T* v, Index count, const Step<T>& step,
+              T* sums) {
+  const T eta = step.eta, mu = step.mu;
+  rule_loop<kSums>(count, sums, [=](Index e) {
     const T w_e = w[e];
     const T g_e = penalty(g(e), w_e);
     if constexpr (kind == Momentum::kNone) {
@@ -211,31 +235,32 @@ void sgd_loop(Gradient g, Penalty penalty, T* w, T* v, Index count, const Step<T
         w[e] = w_e + v_e;
       }
     }
-  }
+    return w_e;
+  });
 }
 
-template <typename T, typename Gradient, typename Penalty>
-void rmsprop_loop(Gradient g, Penalty penalty, T* w, T* s, Index count, const Step<T>& step) {
+template <bool kSums, typename T, typename Gradient, typename Penalty>
+void rmsprop_loop(Gradient g, Penalty penalty, T* w, T* s, Index count, const Step<T>& step,
+                  T* sums) {
   const T eta = step.eta, rho = step.rho, one_minus_rho = step.one_minus_rho;
   const T epsilon = step.epsilon;
-#pragma omp simd
-  for (Index e = 0; e < count; ++e) {
+  rule_loop<kSums>(count, sums, [=](Index e) {
     const T w_e = w[e];
     const T g_e = penalty(g(e), w_e);
     const T s_e = rho * s[e] + one_minus_rho * (g_e * g_e);
     s[e] = s_e;
     w[e] = w_e - eta * g_e / (std::sqrt(s_e) + epsilon);
-  }
+    return w_e;
+  });
 }
 
-template <typename T, typename Gradient, typename Penalty>
+template <bool kSums, typename T, typename Gradient, typename Penalty>
 void adam_loop(Gradient g, Penalty penalty, T* w, T* m, T* v, Index count,
-               const Step<T>& step) {
+               const Step<T>& step, T* sums) {
   const T eta = step.eta, epsilon = step.epsilon;
   const T beta_1 = step.beta_1, one_minus_beta_1 = step.one_minus_beta_1;
   const T beta_2 = step.beta_2, one_minus_beta_2 = step.one_minus_beta_2;
-#pragma omp simd
-  for (Index e = 0; e < count; ++e) {
+  rule_loop<kSums>(count, sums, [=](Index e) {
     const T w_e = w[e];
     const T g_e = penalty(g(e), w_e);
     const T m_e = beta_1 * m[e] + one_minus_beta_1 * g_e;
@@ -243,32 +268,35 @@ void adam_loop(Gradient g, Penalty penalty, T* w, T* m, T* v, Index count,
     m[e] = m_e;
     v[e] = v_e;
     w[e] = w_e - eta * m_e / (std::sqrt(v_e) + epsilon);
-  }
+    return w_e;
+  });
 }
 
 // Runs the loop of the step's rule.
-template <typename T, typename Gradient, typename Penalty>
+template <bool kSums, typename T, typename Gradient, typename Penalty>
 void run_rule(Gradient g, Penalty penalty, T* w, const State<T>& state, Index count,
-              const Step<T>& step) {
+              const Step<T>& step, T* sums) {
   switch (step.optimizer) {
     case Optimizer::kSgd:
       switch (step.momentum) {
         case Momentum::kNone:
-          sgd_loop<Momentum::kNone>(g, penalty, w, state.velocity, count, step);
+          sgd_loop<Momentum::kNone, kSums>(g, penalty, w, state.velocity, count, step, sums);
           return;
         case Momentum::kClassic:
-          sgd_loop<Momentum::kClassic>(g, penalty, w, state.velocity, count, step);
+          sgd_loop<Momentum::kClassic, kSums>(g, penalty, w, state.velocity, count, step,
+                                              sums);
           return;
         case Momentum::kNesterov:
-          sgd_loop<Momentum::kNesterov>(g, penalty, w, state.velocity, count, step);
+          sgd_loop<Momentum::kNesterov, kSums>(g, penalty, w, state.velocity, count, step,
+                                               sums);
           return;
       }
       return;
     case Optimizer::kRmsprop:
-      rmsprop_loop(g, penalty, w, state.rmsprop_s, count, step);
+      rmsprop_loop<kSums>(g, penalty, w, state.rmsprop_s, count, step, sums);
       return;
     case Optimizer::kAdam:
-      adam_loop(g, penalty, w, state.adam_m, state.adam_v, count, step);
+      adam_loop<kSums>(g, penalty, w, state.adam_m, state.adam_v, count, step, sums);
       return;
   }
 }
@@ -281,14 +309,15 @@ void run_rule(Gradient g, Penalty penalty, T* w, const State<T>& state, Index co
 //   RMSprop:  s = rho s + (1 - rho) g'^2 and w -= eta g' / (sqrt(s) + epsilon).
 //   Adam:     m = beta_1 m + (1 - beta_1) g', v = beta_2 v + (1 - beta_2) g'^2
 //             and w -= lr_t m / (sqrt(v) + epsilon), with lr_t from make_step.
-// Pass l1 = l2 = 0 for biases.
-template <typename T, typename Gradient>
+// Pass l1 = l2 = 0 for biases. With kSums, sums[0..1] receive sum(w^2) and
+// sum(|w|) of w before the update.
+template <bool kSums = false, typename T, typename Gradient>
 void update_from(Gradient g, T* w, const State<T>& state, Index count, const Step<T>& step,
-                 T l1, T l2) {
+                 T l1, T l2, T* sums = nullptr) {
   if (l1 != 0) {
-    run_rule(g, L1L2Penalty<T>{l1, l2}, w, state, count, step);
+    run_rule<kSums>(g, L1L2Penalty<T>{l1, l2}, w, state, count, step, sums);
   } else {
-    run_rule(g, L2Penalty<T>{l2}, w, state, count, step);
+    run_rule<kSums>(g, L2Penalty<T>{l2}, w, state, count, step, sums);
   }
 }
 
@@ -305,35 +334,60 @@ constexpr Index kPenaltyBlockRows = 16;
 static_assert(kPenaltyBlockRows % kDotBlock == 0,
               "update_outer computes look-ahead products by whole dot blocks of a thread");
 
-// Calls update_row(r) for each of the `rows` rows of W (rows, cols), threads
-// owning whole blocks of rows. Returns in sums[0..1] sum(w^2) and sum(|w|) of W
-// before the update, each 0 when its penalty (l2, l1) is 0: the sums enter the
-// history only through the penalties. Each block's sums land in block_sums (2
-// per block) and are added in block order, so the result does not depend on
-// the thread count.
+// The penalty sums of one block of weight rows while update_rows runs.
+template <typename T>
+struct BlockSums {
+  bool active;  // false: no penalty, so nothing is summed
+  bool with_l2, with_l1;
+  PenaltyLanes<T> lanes;  // reset only when active: zeroing costs tiny networks time
+  double squares = 0, absolutes = 0;
+
+  explicit BlockSums(const Step<T>& step)
+      : active(step.with_l2 || step.with_l1), with_l2(step.with_l2), with_l1(step.with_l1) {
+    if (active) lanes.reset();
+  }
+
+  // Adds the values of a row before they are updated.
+  void add_row(const T* w, Index count) {
+    if (active) lanes.add(w, count, with_l2, with_l1);
+  }
+  // Adds a row's sums that its update loop returned (see update_from).
+  void add_totals(const T* sums) {
+    squares += double(sums[0]);
+    absolutes += double(sums[1]);
+  }
+};
+
+// Calls update_row(r, block_sums) for each of the `rows` rows of a weight
+// matrix, threads owning whole blocks of rows. update_row adds row r to block_sums
+// before updating it, unless block_sums.active is false. Returns in sums[0..1]
+// sum(w^2) and sum(|w|) of W before the update, each 0 when its penalty (l2, l1)
+// is 0: the sums enter the history only through the penalties. Each block's
+// sums land in block_sums (2 per block) and are added in block order, so the
+// result does not depend on the thread count.
 template <typename T, typename UpdateRow>
-void update_rows(const T* W, Index rows, Index cols, const Step<T>& step, double* block_sums,
-                 double* sums, int threads, const UpdateRow& update_row) {
+void update_rows(Index rows, const Step<T>& step, double* block_sums, double* sums,
+                 int threads, const UpdateRow& update_row) {
   const bool with_sums = step.with_l2 || step.with_l1;
   const Index blocks = (rows + kPenaltyBlockRows - 1) / kPenaltyBlockRows;
   for_each_chunk(blocks, threads, [&](Index begin, Index end) {
     for (Index block = begin; block < end; ++block) {
-      PenaltyLanes<T> lanes;
-      if (with_sums) lanes.reset();
+      BlockSums<T> row_sums(step);
       const Index first = block * kPenaltyBlockRows;
       const Index last = std::min(rows, first + kPenaltyBlockRows);
-      for (Index r = first; r < last; ++r) {
-        if (with_sums) lanes.add(W + r * cols, cols, step.with_l2, step.with_l1);
-        update_row(r);
-      }
-      if (with_sums) lanes.total(block_sums + 2 * block);
+      for (Index r = first; r < last; ++r) update_row(r, row_sums);
+      if (!with_sums) continue;
+      double lane_sums[2];
+      row_sums.lanes.total(lane_sums);
+      block_sums[2 * block] = lane_sums[0] + row_sums.squares;
+      block_sums[2 * block + 1] = lane_sums[1] + row_sums.absolutes;
     }
   });
   sums[0] = sums[1] = 0;
   if (!with_sums) return;
   for (Index block = 0; block < blocks; ++block) {
-    sums[0] += block_sums[2 * block];
-    sums[1] += block_sums[2 * block + 1];
+    sums[0] += step.with_l2 ? block_sums[2 * block] : 0.0;
+    sums[1] += step.with_l1 ? block_sums[2 * block + 1] : 0.0;
   }
 }
 
@@ -342,9 +396,10 @@ void update_rows(const T* W, Index rows, Index cols, const Step<T>& step, double
 template <typename T>
 void update_matrix(const T* dW, T* W, const State<T>& state, Index rows, Index cols,
                    const Step<T>& step, double* block_sums, double* sums, int n_threads) {
-  update_rows(W, rows, cols, step, block_sums, sums, threads_for(rows * cols, n_threads),
-              [&](Index r) {
+  update_rows(rows, step, block_sums, sums, threads_for(rows * cols, n_threads),
+              [&](Index r, BlockSums<T>& block) {
                 const Index offset = r * cols;
+                block.add_row(W + offset, cols);
                 update(dW + offset, W + offset, state.at(offset), cols, step, step.l1,
                        step.l2);
               });
@@ -369,11 +424,19 @@ void update_outer(const T* dZ, const T* A, T* W, const State<T>& state, Index ro
   // one-sample step (the halves of a 256-row W exactly), so each keeps its part
   // of W in its own cache between the two.
   const int threads = rows * cols * n >= kMinParallelElements ? n_threads : 1;
-  update_rows(W, rows, cols, step, block_sums, sums, threads, [&](Index r) {
+  update_rows(rows, step, block_sums, sums, threads, [&](Index r, BlockSums<T>& block) {
     const Index offset = r * cols;
     if (n == 1) {
-      update_from(RankOneGradient<T>{dZ[r], A}, W + offset, state.at(offset), cols, step,
-                  step.l1, step.l2);
+      // The update loop sums the row's penalty terms as it reads the weights.
+      const RankOneGradient<T> gradient{dZ[r], A};
+      if (block.active) {
+        T row_sums[2];
+        update_from<true>(gradient, W + offset, state.at(offset), cols, step, step.l1, step.l2,
+                          row_sums);
+        block.add_totals(row_sums);
+      } else {
+        update_from(gradient, W + offset, state.at(offset), cols, step, step.l1, step.l2);
+      }
       // Whole dot blocks of rows at once, because a single dot product waits on
       // the latency of its one sum. Threads own whole blocks of 16 rows, so each
       // group of kDotBlock rows has been updated by this thread.
@@ -395,6 +458,7 @@ void update_outer(const T* dZ, const T* A, T* W, const State<T>& state, Index ro
 #pragma omp simd
       for (Index j = 0; j < cols; ++j) g[j] += dz * a_i[j];
     }
+    block.add_row(W + offset, cols);
     update(g, W + offset, state.at(offset), cols, step, step.l1, step.l2);
   });
 }
