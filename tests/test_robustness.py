@@ -217,13 +217,13 @@ def test_assigning_weights_checks_count_and_shapes():
         (
             "biases",
             [np.zeros(3), np.array([0.0, np.inf])],
-            r"biases\[1\] must contain only finite values, got inf at \(1,\)",
+            r"biases\[1\] must contain only finite values, got inf at index 1",
         ),
         (
             "biases",
             [np.array([0.0, 1e300, 0.0]), np.zeros(2)],
             r"biases\[0\] has values outside the float32 range \(largest finite "
-            r"3.4e\+38\): got 1e\+300 at \(1,\)",
+            r"3.4e\+38\): got 1e\+300 at index 1",
         ),
     ],
 )
@@ -483,7 +483,7 @@ def test_inputs_of_any_layout_are_converted_not_misread():
         (
             np.r_[np.ones(5), np.inf, np.ones(58)],
             ValueError,
-            r"^sample_weight must contain only finite values, got inf at \(5,\)$",
+            r"^sample_weight must contain only finite values, got inf at index 5$",
         ),
         (
             np.r_[np.ones(7), -0.5, np.ones(56)],

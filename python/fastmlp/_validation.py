@@ -75,9 +75,12 @@ def _first_non_finite(array):
 
 
 def _describe_position(index, data):
-    """Return "in row i" for data (rows are samples), else "at (i, j)"."""
+    """Return "in row i" for data (rows are samples), "at index i" for a vector,
+    else "at (i, j)"."""
     if data:
         return f"in row {int(index[0])}"
+    if len(index) == 1:
+        return f"at index {int(index[0])}"
     return f"at {tuple(int(i) for i in index)}"
 
 
