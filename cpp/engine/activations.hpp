@@ -93,22 +93,6 @@ void bias_activation_block(Activation activation, const T* b, const T* D, T* Z, 
   }
 }
 
-// The forward pass's bias_activation_block as a GEMM epilogue on Z = A_l W_l^T,
-// so each tile of Z is finished while it is in cache.
-template <typename T>
-struct BiasActivationEpilogue {
-  Activation activation;
-  const T* b;
-  const T* D;
-  T* Z;
-  T* A;
-  Index width;
-
-  void operator()(Index i0, Index i1, Index j0, Index j1) const {
-    bias_activation_block(activation, b, D, Z, A, width, i0, i1, j0, j1);
-  }
-};
-
 // dZ = dA * D * phi'(Z) on rows [i0, i1) and columns [j0, j1) of Z, A, D and
 // dZ (., width), in place on dZ, which contains dA on entry. D is as in
 // bias_activation_block. A = phi(Z) * D is the layer output: without dropout
@@ -156,21 +140,5 @@ void activation_backward_block(Activation activation, const T* Z, const T* A, co
       return activation_backward_rows<Activation::kRelu>(Z, A, D, dZ, width, i0, i1, j0, j1);
   }
 }
-
-// The backward pass's activation_backward_block as a GEMM epilogue on
-// dA = dZ_{l+1} W_{l+1}, which turns it into dZ_l tile by tile.
-template <typename T>
-struct ActivationBackwardEpilogue {
-  Activation activation;
-  const T* Z;
-  const T* A;
-  const T* D;
-  T* dZ;
-  Index width;
-
-  void operator()(Index i0, Index i1, Index j0, Index j1) const {
-    activation_backward_block(activation, Z, A, D, dZ, width, i0, i1, j0, j1);
-  }
-};
 
 FASTMLP_ENGINE_END

@@ -52,8 +52,10 @@ void prediction_forward(const Model<T>& model, Workspace<T>& ws, const T* X, Ind
     };
     if (l + 1 < L) {
       T* A_next = ws.A[l + 1].data();
-      product(BiasActivationEpilogue<T>{model.activation(), layer.b.data(), no_dropout, Z,
-                                        A_next, layer.n_out});
+      product([&](Index i0, Index i1, Index j0, Index j1) {
+        bias_activation_block(model.activation(), layer.b.data(), no_dropout, Z, A_next,
+                              layer.n_out, i0, i1, j0, j1);
+      });
       input = A_next;
     } else {
       product(NoEpilogue{});

@@ -95,8 +95,12 @@ double forward(const Model<T>& model, Workspace<T>& ws, const T* X, const T* Y,
     const bool product_ready = l == 0 && first_product_ready;
     if (l + 1 < L) {
       T* A_next = ws.A[l + 1].data();
-      const BiasActivationEpilogue<T> finish{model.activation(), layer.b.data(), D[l + 1],
-                                             Z, A_next, layer.n_out};
+      const T* D_next = D[l + 1];
+      // Bias, activation and dropout on each finished tile of Z (a GEMM epilogue).
+      const auto finish = [&](Index i0, Index i1, Index j0, Index j1) {
+        bias_activation_block(model.activation(), layer.b.data(), D_next, Z, A_next,
+                              layer.n_out, i0, i1, j0, j1);
+      };
       if (product_ready) {
         finish(0, n, 0, layer.n_out);
       } else {
@@ -148,8 +152,11 @@ void backward_layer(const Model<T>& model, Workspace<T>& ws,
   if (l == 0) return;
 
   T* dZ_prev = ws.dZ[l - 1].data();
-  const ActivationBackwardEpilogue<T> finish{model.activation(), ws.Z[l - 1].data(),
-                                             ws.inputs[l], D[l], dZ_prev, layer.n_in};
+  // dA becomes dZ_{l-1} tile by tile as the product finishes it (a GEMM epilogue).
+  const auto finish = [&](Index i0, Index i1, Index j0, Index j1) {
+    activation_backward_block(model.activation(), ws.Z[l - 1].data(), ws.inputs[l], D[l],
+                              dZ_prev, layer.n_in, i0, i1, j0, j1);
+  };
   gemm(row_major(dZ, layer.n_out), row_major(layer.W.data(), layer.n_in), dZ_prev,
        layer.n_in, n, layer.n_in, layer.n_out, false, n_threads, finish);
 }
