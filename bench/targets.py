@@ -220,13 +220,17 @@ def speedup_row(label, cases, min_batch_size=None):
     for batch_size in batch_sizes:
         if min_batch_size is not None and batch_size < min_batch_size:
             continue
-        one = find_case(cases, batch_size, ONE_THREAD)
-        two = find_case(cases, batch_size, TWO_THREADS)
-        if one is None or two is None:
+        one_thread = find_case(cases, batch_size, ONE_THREAD)
+        two_threads = find_case(cases, batch_size, TWO_THREADS)
+        if one_thread is None or two_threads is None:
             continue
-        if "fastmlp" not in one.measurements or "fastmlp" not in two.measurements:
+        pair = (one_thread, two_threads)
+        if any("fastmlp" not in case.measurements for case in pair):
             continue
-        value = two.measurements["fastmlp"].rate / one.measurements["fastmlp"].rate
+        value = (
+            two_threads.measurements["fastmlp"].rate
+            / one_thread.measurements["fastmlp"].rate
+        )
         prefix = "" if items else "batch "
         items.append(f"{format_ratio(value)} ({prefix}{batch_size})")
         states.append((batch_size, target.met_by(value)))

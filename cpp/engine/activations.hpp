@@ -55,9 +55,9 @@ T activation_derivative_from_output(T a) {
   if constexpr (kind == Activation::kTanh) return T(1) - a * a;
 }
 
-// On rows [i0, i1) and columns [j0, j1) of Z and A (., width): Z += b, then
-// A = phi(Z) * D, where D (., width) contains each unit's dropout scale (0 or
-// 1 / (1 - p)) or is null when nothing is dropped.
+// Adds b to rows [i0, i1) and columns [j0, j1) of Z (., width) and sets
+// A = phi(Z) * D there. D (., width) contains each unit's dropout scale (0 or
+// 1 / (1 - p)), or is null when nothing is dropped.
 template <Activation kind, typename T>
 void bias_activation_block(const T* b, const T* D, T* Z, T* A, Index width, Index i0,
                            Index i1, Index j0, Index j1) {
@@ -93,10 +93,10 @@ void bias_activation_block(Activation activation, const T* b, const T* D, T* Z, 
   }
 }
 
-// dZ = dA * D * phi'(Z) on rows [i0, i1) and columns [j0, j1) of Z, A, D and
-// dZ (., width), in place on dZ, which contains dA on entry. D is as in
-// bias_activation_block. A = phi(Z) * D is the layer output: without dropout
-// it is phi(Z) exactly, so logistic and tanh take phi' from it.
+// Turns dA into dZ = dA * D * phi'(Z) in place on rows [i0, i1) and columns
+// [j0, j1) of dZ (., width), with Z, A and D of the same shape and D as in
+// bias_activation_block. Without dropout the layer output A is phi(Z) exactly,
+// so logistic and tanh take phi' from it.
 template <Activation kind, typename T>
 void activation_backward_rows(const T* Z, const T* A, const T* D, T* dZ, Index width,
                               Index i0, Index i1, Index j0, Index j1) {

@@ -191,9 +191,7 @@ struct L1L2Penalty {
 // own loop: branches inside a vector loop would run every path for every
 // element. The scalars are copied into locals, and the gradient source and the
 // penalty are passed by value, so that the stores to w cannot look as if they
-// changed them. With kSums a loop also returns sum(w^2) and sum(|w|) of the
-// weights before the update in sums[0..1], summed where it reads them, so that
-// the penalty terms of the history cost no second pass over w.
+// changed them. With kSums a loop also returns the penalty sums (see rule_loop).
 
 // Runs step(e) for e in [0, count) as one vector loop. step(e) updates parameter
 // e and returns its value from before the update. With kSums, sums[0..1]

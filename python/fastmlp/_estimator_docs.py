@@ -55,10 +55,10 @@ SHARED_SECTIONS = {
         RandomState, as scikit-learn does.
     tol : float, default=1e-4
         An epoch improves on the best training loss so far only if it lowers
-        it by at least tol; with early stopping, on the best validation score
-        only if it raises it by at least tol. For lbfgs, SciPy's ``gtol``:
-        training stops once no component of the projected gradient exceeds
-        tol.
+        it by at least tol. With early stopping, an epoch improves on the best
+        validation score only if it raises it by at least tol. For lbfgs,
+        SciPy's ``gtol``: training stops once no component of the projected
+        gradient exceeds tol.
     verbose : bool, int or callable, default=False
         A true bool or int prints scikit-learn's lines: "Iteration N, loss =
         X" after each epoch, "Validation score: S" after it with early
